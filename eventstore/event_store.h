@@ -1,0 +1,170 @@
+// EventStore: the append-only event log that is LeadLedger's source of truth.
+//
+// The log is a sequence of events, each in one stream ("lead-<id>", ...).
+// Every event has a stream version (0, 1, 2, ... within its stream) and a
+// global position (1, 2, 3, ... over the whole log) assigned in commit order
+// with no gaps. An append is atomic over all the streams it names and is
+// acknowledged only once it is durable.
+//
+// This header is the whole contract; it names no storage engine, so a
+// clustered log can implement it later. Implementations are thread-safe.
+#ifndef LEADLEDGER_EVENTSTORE_EVENT_STORE_H_
+#define LEADLEDGER_EVENTSTORE_EVENT_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace leadledger::eventstore {
+
+// The version of a stream that has no event yet.
+inline constexpr int64_t kNoStreamVersion = -1;
+
+// What a writer believes about a stream's current version; an append whose
+// belief is wrong is refused (optimistic concurrency).
+class ExpectedVersion {
+ public:
+  enum class Kind { kAny, kNoStream, kStreamExists, kExact };
+
+  static ExpectedVersion Any() { return ExpectedVersion(Kind::kAny, 0); }
+  static ExpectedVersion NoStream() {
+    return ExpectedVersion(Kind::kNoStream, kNoStreamVersion);
+  }
+  static ExpectedVersion StreamExists() {
+    return ExpectedVersion(Kind::kStreamExists, 0);
+  }
+  // The stream's last event has version `version` (kNoStreamVersion: the
+  // stream is empty, the same as NoStream()).
+  static ExpectedVersion Exactly(int64_t version) {
+    return ExpectedVersion(Kind::kExact, version);
+  }
+
+  Kind kind() const { return kind_; }
+  int64_t version() const { return version_; }
+  // Whether a stream whose current version is `current` satisfies this.
+  bool IsSatisfiedBy(int64_t current) const;
+  std::string DebugString() const;
+
+ private:
+  ExpectedVersion(Kind kind, int64_t version)
+      : kind_(kind), version_(version) {}
+  Kind kind_;
+  int64_t version_;
+};
+
+// An event to append. The store assigns version, position and recorded time.
+struct NewEvent {
+  // Unique id chosen by the writer.
+  std::string event_id;
+  // Stable wire name of the payload type, e.g. "LeadCreated".
+  std::string type;
+  uint32_t schema_version = 1;
+  std::string payload;
+};
+
+// The events of one append that go to one stream.
+struct StreamWrite {
+  std::string stream;
+  ExpectedVersion expected_version = ExpectedVersion::Any();
+  std::vector<NewEvent> events;
+};
+
+// Who and why, recorded on every event of an append.
+struct EventMetadata {
+  std::string actor;
+  std::string correlation_id;
+  std::string causation_id;
+};
+
+struct AppendRequest {
+  // One or more streams, each named once; all are written or none is.
+  std::vector<StreamWrite> writes;
+  EventMetadata metadata;
+};
+
+struct AppendResult {
+  // Global positions of the first and last event written.
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+  // Version of each stream after the append, in the order of `writes`.
+  std::vector<int64_t> stream_versions;
+};
+
+// An event as stored.
+struct RecordedEvent {
+  std::string event_id;
+  std::string stream;
+  int64_t stream_version = 0;
+  uint64_t position = 0;
+  std::string type;
+  uint32_t schema_version = 0;
+  absl::Time recorded_time;
+  EventMetadata metadata;
+  std::string payload;
+};
+
+enum class ReadDirection { kForward, kBackward };
+
+struct StreamReadOptions {
+  ReadDirection direction = ReadDirection::kForward;
+  // First version to return. Backward reads may pass kNoStreamVersion to
+  // start from the stream's last event.
+  int64_t from_version = 0;
+  // At most this many events (> 0).
+  int max_count = 1000;
+};
+
+struct AllReadOptions {
+  // First global position to return (positions start at 1).
+  uint64_t from_position = 1;
+  // At most this many events (> 0).
+  int max_count = 1000;
+};
+
+// Limits on what an append may carry.
+inline constexpr size_t kMaxStreamNameLength = 256;
+inline constexpr size_t kMaxEventTypeLength = 128;
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Appends every write of `request` atomically and returns once durable.
+  // Errors:
+  //   INVALID_ARGUMENT     no writes, a stream named twice or badly named, a
+  //                        write without events, an event without a type;
+  //   ABORTED              some stream's version is not the expected one; the
+  //                        message names the stream and its current version;
+  //                        nothing was written;
+  //   UNAVAILABLE          the log could not be made durable; nothing was
+  //                        acknowledged; the call may be retried.
+  [[nodiscard]] virtual absl::StatusOr<AppendResult> Append(
+      AppendRequest request) = 0;
+
+  // Reads events of `stream` from `options.from_version` in the given
+  // direction. An unknown stream reads as empty.
+  // Errors: INVALID_ARGUMENT for bad options; DATA_LOSS naming the position
+  // of an event that cannot be decoded.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
+      absl::string_view stream, const StreamReadOptions& options) = 0;
+
+  // Reads events of every stream in commit order from
+  // `options.from_position`. Errors as ReadStream.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<RecordedEvent>> ReadAll(
+      const AllReadOptions& options) = 0;
+
+  // Returns the version of the last event of `stream`, or kNoStreamVersion.
+  [[nodiscard]] virtual absl::StatusOr<int64_t> StreamVersion(
+      absl::string_view stream) = 0;
+
+  // Returns the global position of the last durable event (0 when empty).
+  virtual uint64_t HeadPosition() const = 0;
+};
+
+}  // namespace leadledger::eventstore
+
+#endif  // LEADLEDGER_EVENTSTORE_EVENT_STORE_H_

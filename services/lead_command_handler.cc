@@ -1,0 +1,109 @@
+#include "services/lead_command_handler.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "domain/lead_decider.h"
+#include "domain/status_macros.h"
+#include "projections/event_codec.h"
+
+namespace leadledger::services {
+namespace {
+
+// Events read per round trip while folding a stream.
+constexpr int kFoldPageSize = 1000;
+
+}  // namespace
+
+std::string LeadStream(absl::string_view lead_id) {
+  return absl::StrCat("lead-", lead_id);
+}
+
+LeadCommandHandler::LeadCommandHandler(eventstore::EventStore* store,
+                                       IdGenerator* ids,
+                                       LeadCommandHandlerOptions options)
+    : store_(store), ids_(ids), options_(options) {}
+
+absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
+    absl::string_view stream) {
+  LeadSnapshot snapshot;
+  eventstore::StreamReadOptions page;
+  page.max_count = kFoldPageSize;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> events,
+                     store_->ReadStream(stream, page));
+    for (const eventstore::RecordedEvent& recorded : events) {
+      ASSIGN_OR_RETURN(domain::LeadEvent event,
+                       projections::DecodeLeadEvent(recorded));
+      snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
+      snapshot.version = recorded.stream_version;
+      snapshot.log_position = recorded.position;
+    }
+    if (events.size() < static_cast<size_t>(kFoldPageSize)) return snapshot;
+    page.from_version = snapshot.version + 1;
+  }
+}
+
+absl::StatusOr<LeadSnapshot> LeadCommandHandler::Load(
+    absl::string_view lead_id) {
+  ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(LeadStream(lead_id)));
+  if (!snapshot.lead.exists) {
+    return absl::NotFoundError(absl::StrCat("lead ", lead_id, " not found"));
+  }
+  return snapshot;
+}
+
+absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
+    absl::string_view lead_id, const domain::LeadCommand& command,
+    const CallContext& context) {
+  const std::string stream = LeadStream(lead_id);
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(stream));
+    ASSIGN_OR_RETURN(std::vector<domain::LeadEvent> events,
+                     domain::Decide(snapshot.lead, command));
+    if (events.empty()) return snapshot;
+
+    eventstore::StreamWrite write;
+    write.stream = stream;
+    write.expected_version =
+        eventstore::ExpectedVersion::Exactly(snapshot.version);
+    for (const domain::LeadEvent& event : events) {
+      write.events.push_back(
+          projections::EncodeLeadEvent(event, ids_->NewId()));
+      snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
+    }
+    eventstore::AppendRequest request;
+    request.metadata.actor = context.actor;
+    request.metadata.correlation_id = context.correlation_id.empty()
+                                          ? write.events.front().event_id
+                                          : context.correlation_id;
+    request.writes.push_back(std::move(write));
+
+    absl::StatusOr<eventstore::AppendResult> appended =
+        store_->Append(std::move(request));
+    if (appended.ok()) {
+      snapshot.version = appended->stream_versions.front();
+      snapshot.log_position = appended->last_position;
+      return snapshot;
+    }
+    if (!absl::IsAborted(appended.status())) return appended.status();
+    // Another writer moved the stream between our read and our append:
+    // decide again on the new state after a short, jittered pause.
+    absl::Duration pause;
+    {
+      absl::MutexLock lock(&jitter_mu_);
+      pause = absl::Nanoseconds(absl::Uniform<int64_t>(
+          jitter_, 0,
+          absl::ToInt64Nanoseconds(options_.backoff_step * attempt) + 1));
+    }
+    absl::SleepFor(pause);
+  }
+  return absl::AbortedError(absl::StrCat(
+      "lead ", lead_id, ": changed concurrently ", options_.max_attempts,
+      " times in a row; retry the request"));
+}
+
+}  // namespace leadledger::services

@@ -1,0 +1,88 @@
+// LeadCommandHandler: the one imperative shell of the lead write path.
+//
+//   read the lead's stream -> fold with Evolve -> Decide -> append with the
+//   expected version -> on ABORTED (a concurrent writer won) start over,
+//   a bounded number of times with jittered back-off.
+//
+// Thread-safe; holds no lead state between calls.
+#ifndef LEADLEDGER_SERVICES_LEAD_COMMAND_HANDLER_H_
+#define LEADLEDGER_SERVICES_LEAD_COMMAND_HANDLER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "domain/id_generator.h"
+#include "domain/lead.h"
+#include "domain/lead_commands.h"
+#include "eventstore/event_store.h"
+
+namespace leadledger::services {
+
+// Returns the name of the stream holding lead `lead_id`'s events.
+std::string LeadStream(absl::string_view lead_id);
+
+// Who sent a command and which user action it belongs to; recorded on every
+// event the command appends.
+struct CallContext {
+  std::string actor;
+  std::string correlation_id;
+};
+
+// A lead as of its stream's latest event.
+struct LeadSnapshot {
+  domain::Lead lead;
+  // Stream version of the lead's last event: the lead's etag.
+  int64_t version = eventstore::kNoStreamVersion;
+  // Global position of that event: a consistency token.
+  uint64_t log_position = 0;
+};
+
+struct LeadCommandHandlerOptions {
+  // Read-decide-append attempts before contention is reported as ABORTED.
+  int max_attempts = 8;
+  // Back-off before attempt n is uniform in [0, n * backoff_step).
+  absl::Duration backoff_step = absl::Milliseconds(2);
+};
+
+class LeadCommandHandler {
+ public:
+  // `store` and `ids` must outlive the handler.
+  LeadCommandHandler(eventstore::EventStore* store, IdGenerator* ids,
+                     LeadCommandHandlerOptions options = {});
+
+  // Returns the current state of lead `lead_id`.
+  // Errors: NOT_FOUND if the lead has no events; DATA_LOSS or
+  // FAILED_PRECONDITION when a stored event cannot be decoded; UNAVAILABLE
+  // when the store cannot be read.
+  [[nodiscard]] absl::StatusOr<LeadSnapshot> Load(absl::string_view lead_id);
+
+  // Decides `command` on lead `lead_id` and appends the resulting events.
+  // A command that changes nothing appends nothing and returns the current
+  // snapshot. Errors: whatever Decide returns (INVALID_ARGUMENT,
+  // FAILED_PRECONDITION, ALREADY_EXISTS, ...), ABORTED when every attempt
+  // lost a race with another writer, and the errors of Load and Append.
+  [[nodiscard]] absl::StatusOr<LeadSnapshot> Execute(
+      absl::string_view lead_id, const domain::LeadCommand& command,
+      const CallContext& context);
+
+ private:
+  // Like Load, but a lead without events is an empty snapshot.
+  absl::StatusOr<LeadSnapshot> Fold(absl::string_view stream);
+
+  eventstore::EventStore* const store_;
+  IdGenerator* const ids_;
+  const LeadCommandHandlerOptions options_;
+
+  absl::Mutex jitter_mu_;
+  absl::BitGen jitter_ ABSL_GUARDED_BY(jitter_mu_);
+};
+
+}  // namespace leadledger::services
+
+#endif  // LEADLEDGER_SERVICES_LEAD_COMMAND_HANDLER_H_

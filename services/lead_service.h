@@ -1,0 +1,58 @@
+// LeadService over gRPC (callback API). Each method validates and maps its
+// request, calls the command handler, and maps the result: no business rule
+// lives here.
+#ifndef LEADLEDGER_SERVICES_LEAD_SERVICE_H_
+#define LEADLEDGER_SERVICES_LEAD_SERVICE_H_
+
+#include "absl/status/status.h"
+#include "domain/clock.h"
+#include "domain/id_generator.h"
+#include "domain/workspace.h"
+#include "grpcpp/grpcpp.h"
+#include "leadledger/v1/lead_service.grpc.pb.h"
+#include "services/call_tracker.h"
+#include "services/lead_command_handler.h"
+
+namespace leadledger::services {
+
+// Thread-safe. The pointers given to the constructor must outlive the
+// service.
+class LeadServiceImpl final : public v1::LeadService::CallbackService {
+ public:
+  // Every call is counted in `calls`, and refused once it drains.
+  LeadServiceImpl(LeadCommandHandler* handler, const Clock* clock,
+                  IdGenerator* ids, CallTracker* calls,
+                  domain::WorkspaceSettings settings);
+
+  grpc::ServerUnaryReactor* CreateLead(
+      grpc::CallbackServerContext* context,
+      const v1::CreateLeadRequest* request,
+      v1::CreateLeadResponse* response) override;
+
+  grpc::ServerUnaryReactor* GetLead(grpc::CallbackServerContext* context,
+                                    const v1::GetLeadRequest* request,
+                                    v1::GetLeadResponse* response) override;
+
+ private:
+  absl::Status DoCreateLead(const CallContext& call,
+                            const v1::CreateLeadRequest& request,
+                            v1::CreateLeadResponse& response);
+  absl::Status DoGetLead(const v1::GetLeadRequest& request,
+                         v1::GetLeadResponse& response);
+
+  LeadCommandHandler* const handler_;
+  const Clock* const clock_;
+  IdGenerator* const ids_;
+  CallTracker* const calls_;
+  const domain::WorkspaceSettings settings_;
+};
+
+// Reads the caller's identity and correlation id from call metadata
+// ("x-actor", "x-correlation-id").
+// Errors: INVALID_ARGUMENT when a value is too long.
+[[nodiscard]] absl::StatusOr<CallContext> CallContextFromMetadata(
+    const grpc::CallbackServerContext& context);
+
+}  // namespace leadledger::services
+
+#endif  // LEADLEDGER_SERVICES_LEAD_SERVICE_H_

@@ -1,0 +1,84 @@
+// leadledgerd: the LeadLedger gRPC server.
+//
+// Serves until SIGTERM or SIGINT, then stops accepting calls, drains the
+// calls in flight and closes the event store.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "services/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to serve gRPC on; port 0 picks a free port");
+ABSL_FLAG(std::string, data_dir, "./var/data",
+          "directory of the service's data");
+ABSL_FLAG(std::string, port_file, "",
+          "once serving, write the listening port to this file");
+ABSL_FLAG(bool, leads_enabled, true,
+          "create new records as leads (true) or directly as opportunities");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "how long in-flight calls may run after a shutdown signal");
+
+namespace {
+
+// Writes `port` to `path` via a temporary file and a rename, so a reader never
+// sees a partial number.
+bool WritePortFile(const std::string& path, int port) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << port << "\n";
+    if (!out.good()) return false;
+  }
+  return std::rename(temporary.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "LeadLedger server: leadledgerd --listen=HOST:PORT --data_dir=DIR");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the shutdown signals before any thread starts, so every thread
+  // inherits the mask and only sigwait below receives them.
+  sigset_t shutdown_signals;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGTERM);
+  sigaddset(&shutdown_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+
+  leadledger::services::ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.settings.leads_enabled = absl::GetFlag(FLAGS_leads_enabled);
+  auto server = leadledger::services::LeadLedgerServer::Start(options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "leadledgerd: %s\n",
+                 server.status().ToString().c_str());
+    return 1;
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, (*server)->port())) {
+    std::fprintf(stderr, "leadledgerd: cannot write --port_file %s\n",
+                 port_file.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "leadledgerd: serving on port %d, data in %s\n",
+               (*server)->port(), options.data_dir.c_str());
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  std::fprintf(stderr, "leadledgerd: %s, shutting down\n",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  std::fprintf(stderr, "leadledgerd: stopped\n");
+  return 0;
+}

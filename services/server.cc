@@ -1,0 +1,99 @@
+#include "services/server.h"
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "domain/status_macros.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace leadledger::services {
+namespace {
+
+// Largest request or response the server accepts or sends.
+constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
+    ServerOptions options) {
+  if (options.data_dir.empty()) {
+    return absl::InvalidArgumentError("data_dir: must not be empty");
+  }
+  if (options.listen_address.empty()) {
+    return absl::InvalidArgumentError("listen_address: must not be empty");
+  }
+  std::error_code error;
+  std::filesystem::create_directories(options.data_dir, error);
+  if (error) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data_dir ", options.data_dir, ": cannot create: ", error.message()));
+  }
+
+  std::unique_ptr<LeadLedgerServer> server(new LeadLedgerServer());
+  const Clock* clock = options.clock;
+  if (clock == nullptr) {
+    server->owned_clock_ = std::make_unique<SystemClock>();
+    clock = server->owned_clock_.get();
+  }
+  IdGenerator* ids = options.ids;
+  if (ids == nullptr) {
+    server->owned_ids_ = std::make_unique<RandomIdGenerator>();
+    ids = server->owned_ids_.get();
+  }
+
+  eventstore::RocksDbEventStoreOptions store_options;
+  store_options.path =
+      (std::filesystem::path(options.data_dir) / "eventlog").string();
+  store_options.now = [clock] { return clock->Now(); };
+  ASSIGN_OR_RETURN(server->store_, eventstore::RocksDbEventStore::Open(
+                                       std::move(store_options)));
+  server->handler_ =
+      std::make_unique<LeadCommandHandler>(server->store_.get(), ids);
+  server->lead_service_ = std::make_unique<LeadServiceImpl>(
+      server->handler_.get(), clock, ids, &server->calls_, options.settings);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address,
+                           grpc::InsecureServerCredentials(), &server->port_);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(server->lead_service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address));
+  }
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  return server;
+}
+
+LeadLedgerServer::~LeadLedgerServer() { Shutdown(absl::Seconds(5)); }
+
+void LeadLedgerServer::Shutdown(absl::Duration grace) {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    calls_.DrainUntil(absl::Now() + grace);
+    // A deadline in the past cancels whatever is left and closes idle
+    // connections now, instead of waiting for clients to hang up.
+    server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    server_->Wait();
+    server_.reset();
+  }
+  // Every call has finished: nothing can reach the store any more.
+  lead_service_.reset();
+  handler_.reset();
+  store_.reset();
+}
+
+}  // namespace leadledger::services

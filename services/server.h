@@ -1,0 +1,78 @@
+// LeadLedgerServer: the whole service in one object — the event store, the
+// command handler, the gRPC services, health checking and reflection — so the
+// daemon and in-process tests start exactly the same thing.
+#ifndef LEADLEDGER_SERVICES_SERVER_H_
+#define LEADLEDGER_SERVICES_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "domain/clock.h"
+#include "domain/id_generator.h"
+#include "domain/workspace.h"
+#include "eventstore/rocksdb_event_store.h"
+#include "grpcpp/server.h"
+#include "services/call_tracker.h"
+#include "services/lead_command_handler.h"
+#include "services/lead_service.h"
+
+namespace leadledger::services {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see port()).
+  std::string listen_address = "127.0.0.1:50051";
+  // Directory of the service's data; created if missing.
+  std::string data_dir;
+  // Workspace settings in force.
+  domain::WorkspaceSettings settings;
+  // Injected time and ids; the system clock and random ids when null. Must
+  // outlive the server.
+  const Clock* clock = nullptr;
+  IdGenerator* ids = nullptr;
+};
+
+// Thread-safe.
+class LeadLedgerServer {
+ public:
+  // Opens the store under `options.data_dir`, starts serving and reports
+  // SERVING on the standard health service.
+  // Errors: INVALID_ARGUMENT for bad options; the store's errors (e.g.
+  // UNAVAILABLE when another process holds the data dir); UNAVAILABLE when
+  // the address cannot be bound.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<LeadLedgerServer>> Start(
+      ServerOptions options);
+
+  // Shuts down (see Shutdown) with a short grace period.
+  ~LeadLedgerServer();
+
+  // The port the server listens on.
+  int port() const { return port_; }
+
+  // Reports NOT_SERVING, refuses new calls (UNAVAILABLE), lets calls in
+  // flight finish for up to `grace`, cancels what is left, closes every
+  // connection and then the store. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  LeadLedgerServer() = default;
+
+  std::unique_ptr<SystemClock> owned_clock_;
+  std::unique_ptr<RandomIdGenerator> owned_ids_;
+  std::unique_ptr<eventstore::RocksDbEventStore> store_;
+  std::unique_ptr<LeadCommandHandler> handler_;
+  CallTracker calls_;
+  std::unique_ptr<LeadServiceImpl> lead_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+};
+
+}  // namespace leadledger::services
+
+#endif  // LEADLEDGER_SERVICES_SERVER_H_

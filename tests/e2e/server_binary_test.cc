@@ -1,0 +1,247 @@
+// The real leadledgerd and leadctl binaries, as separate processes: a lead is
+// created, read back, and read again after the server restarts on the same
+// data directory.
+#include <signal.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "leadledger/v1/lead_service.grpc.pb.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace leadledger {
+namespace {
+
+using ::leadledger::testing::CommandResult;
+using ::leadledger::testing::ReadFile;
+using ::leadledger::testing::RunCommand;
+using ::leadledger::testing::Spawn;
+using ::leadledger::testing::WaitForExit;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(30);
+
+// One leadledgerd process on an ephemeral port.
+class ServerProcess {
+ public:
+  ServerProcess(const testing::TempDir& dir, const std::string& data_dir)
+      : port_file_(dir.Sub("port")), log_(dir.Sub("server.log")) {
+    unlink(port_file_.c_str());
+    pid_ = Spawn({LEADLEDGERD_PATH, "--listen=127.0.0.1:0",
+                  "--data_dir=" + data_dir, "--port_file=" + port_file_},
+                 log_);
+  }
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      WaitForExit(pid_, absl::Seconds(10));
+    }
+  }
+
+  // Waits until the server has written its port; false if it died or took
+  // too long.
+  bool WaitUntilServing() {
+    const absl::Time deadline = absl::Now() + kStartTimeout;
+    while (absl::Now() < deadline && pid_ > 0) {
+      int port = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file_)),
+                           &port) &&
+          port > 0) {
+        port_ = port;
+        return true;
+      }
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  // Sends SIGTERM and returns the exit code.
+  std::optional<int> Terminate() {
+    kill(pid_, SIGTERM);
+    std::optional<int> code = WaitForExit(pid_, absl::Seconds(30));
+    pid_ = -1;
+    return code;
+  }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  std::string log() const { return ReadFile(log_); }
+
+ private:
+  std::string port_file_;
+  std::string log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  return context;
+}
+
+class ServerBinaryTest : public ::testing::Test {
+ protected:
+  std::string data_dir() const { return dir_.Sub("data"); }
+
+  CommandResult Leadctl(const std::string& address,
+                        std::vector<std::string> args) {
+    args.insert(args.begin(), {LEADCTL_PATH, "--server=" + address});
+    return RunCommand(args, dir_.Sub("leadctl.out"));
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(ServerBinaryTest, LeadSurvivesARestartOfTheServer) {
+  std::string name;
+  {
+    ServerProcess server(dir_, data_dir());
+    ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+    auto stub = v1::LeadService::NewStub(grpc::CreateChannel(
+        server.address(), grpc::InsecureChannelCredentials()));
+
+    v1::CreateLeadRequest create;
+    create.mutable_lead()->set_display_name("Kitchen remodel");
+    create.mutable_lead()->set_email("ana@example.com");
+    v1::CreateLeadResponse created;
+    grpc::Status status = stub->CreateLead(Context().get(), create, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    name = created.lead().name();
+
+    v1::GetLeadRequest get;
+    get.set_name(name);
+    v1::GetLeadResponse got;
+    ASSERT_TRUE(stub->GetLead(Context().get(), get, &got).ok());
+    EXPECT_EQ(got.lead().display_name(), "Kitchen remodel");
+
+    EXPECT_EQ(server.Terminate(), 0) << server.log();
+    EXPECT_THAT(server.log(), HasSubstr("stopped"));
+  }
+  ServerProcess restarted(dir_, data_dir());
+  ASSERT_TRUE(restarted.WaitUntilServing()) << restarted.log();
+  auto stub = v1::LeadService::NewStub(grpc::CreateChannel(
+      restarted.address(), grpc::InsecureChannelCredentials()));
+  v1::GetLeadRequest get;
+  get.set_name(name);
+  v1::GetLeadResponse got;
+  grpc::Status status = stub->GetLead(Context().get(), get, &got);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got.lead().display_name(), "Kitchen remodel");
+  EXPECT_EQ(got.lead().email_normalized(), "ana@example.com");
+  EXPECT_EQ(restarted.Terminate(), 0);
+}
+
+TEST_F(ServerBinaryTest, LeadctlCreatesReadsAndChecksHealth) {
+  ServerProcess server(dir_, data_dir());
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+
+  CommandResult health = Leadctl(server.address(), {"health"});
+  EXPECT_EQ(health.exit_code, 0) << health.output;
+  EXPECT_THAT(health.output, HasSubstr("status: SERVING"));
+
+  CommandResult created = Leadctl(
+      server.address(), {"--json", "lead", "create", "--name=Solar roof",
+                         "--email=Bo@Example.com", "--tags=solar,b2b"});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  EXPECT_THAT(created.output, HasSubstr("\"display_name\":\"Solar roof\""));
+  EXPECT_THAT(created.output,
+              HasSubstr("\"email_normalized\":\"bo@example.com\""));
+  const size_t at = created.output.find("\"name\":\"leads/");
+  ASSERT_NE(at, std::string::npos) << created.output;
+  const size_t start = at + std::string("\"name\":\"leads/").size();
+  const std::string id =
+      created.output.substr(start, created.output.find('"', start) - start);
+
+  CommandResult got = Leadctl(server.address(), {"lead", "get", id});
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_THAT(got.output, HasSubstr("display_name: Solar roof"));
+  EXPECT_THAT(got.output, HasSubstr("tags: b2b, solar"));
+  EXPECT_THAT(got.output, HasSubstr("kind: LEAD_KIND_LEAD"));
+
+  CommandResult missing = Leadctl(server.address(), {"lead", "get", "nobody"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.output, HasSubstr("NOT_FOUND"));
+
+  CommandResult invalid = Leadctl(server.address(), {"lead", "create"});
+  EXPECT_EQ(invalid.exit_code, 1);
+  EXPECT_THAT(invalid.output, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(invalid.output, HasSubstr("lead.display_name"));
+
+  CommandResult usage = Leadctl(server.address(), {"lead", "frobnicate"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_THAT(usage.output, HasSubstr("usage"));
+}
+
+TEST_F(ServerBinaryTest, ReflectionDescribesTheApi) {
+  ServerProcess server(dir_, data_dir());
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  auto stub =
+      grpc::reflection::v1alpha::ServerReflection::NewStub(grpc::CreateChannel(
+          server.address(), grpc::InsecureChannelCredentials()));
+  auto context = Context();
+  auto stream = stub->ServerReflectionInfo(context.get());
+
+  grpc::reflection::v1alpha::ServerReflectionRequest list;
+  list.set_list_services("");
+  ASSERT_TRUE(stream->Write(list));
+  grpc::reflection::v1alpha::ServerReflectionResponse listed;
+  ASSERT_TRUE(stream->Read(&listed));
+  std::vector<std::string> services;
+  for (const auto& service : listed.list_services_response().service()) {
+    services.push_back(service.name());
+  }
+  EXPECT_THAT(services, Contains("leadledger.v1.LeadService"));
+  EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
+
+  grpc::reflection::v1alpha::ServerReflectionRequest describe;
+  describe.set_file_containing_symbol("leadledger.v1.LeadService");
+  ASSERT_TRUE(stream->Write(describe));
+  grpc::reflection::v1alpha::ServerReflectionResponse described;
+  ASSERT_TRUE(stream->Read(&described));
+  ASSERT_GT(described.file_descriptor_response().file_descriptor_proto_size(),
+            0);
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(file.ParseFromString(
+      described.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.name(), "leadledger/v1/lead_service.proto");
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(ServerBinaryTest, SecondServerOnALockedDataDirFailsClearly) {
+  ServerProcess first(dir_, data_dir());
+  ASSERT_TRUE(first.WaitUntilServing()) << first.log();
+  CommandResult second = RunCommand(
+      {LEADLEDGERD_PATH, "--listen=127.0.0.1:0", "--data_dir=" + data_dir()},
+      dir_.Sub("second.log"));
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.output, HasSubstr("lock"));
+}
+
+TEST_F(ServerBinaryTest, BadFlagIsRefused) {
+  CommandResult result = RunCommand(
+      {LEADLEDGERD_PATH, "--shutdown_grace=forever"}, dir_.Sub("flag.log"));
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_THAT(result.output, HasSubstr("shutdown_grace"));
+}
+
+}  // namespace
+}  // namespace leadledger

@@ -1,0 +1,327 @@
+#include "eventstore/rocksdb_event_store.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace leadledger::eventstore {
+namespace {
+
+using ::leadledger::testing::IsOk;
+using ::leadledger::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const absl::Time kRecorded = absl::FromUnixSeconds(1'790'000'000);
+
+class RocksDbEventStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    store_.reset();
+    auto opened = RocksDbEventStore::Open(
+        {.path = dir_.Sub("log"), .now = [] { return kRecorded; }});
+    ASSERT_THAT(opened, IsOk());
+    store_ = *std::move(opened);
+  }
+
+  // Appends events with the given payloads to one stream.
+  absl::StatusOr<AppendResult> Append(const std::string& stream,
+                                      ExpectedVersion expected,
+                                      std::vector<std::string> payloads) {
+    StreamWrite write{.stream = stream, .expected_version = expected};
+    for (std::string& payload : payloads) {
+      write.events.push_back({.event_id = absl::StrCat("id-", payload),
+                              .type = "Noted",
+                              .payload = std::move(payload)});
+    }
+    AppendRequest request;
+    request.writes.push_back(std::move(write));
+    request.metadata = {.actor = "tester", .correlation_id = "corr"};
+    return store_->Append(std::move(request));
+  }
+
+  // Payloads of `stream`, read forward from version 0.
+  std::vector<std::string> Payloads(const std::string& stream) {
+    auto events = store_->ReadStream(stream, {});
+    EXPECT_THAT(events, IsOk());
+    std::vector<std::string> payloads;
+    if (events.ok()) {
+      for (const auto& event : *events) payloads.push_back(event.payload);
+    }
+    return payloads;
+  }
+
+  leadledger::testing::TempDir dir_;
+  std::unique_ptr<RocksDbEventStore> store_;
+};
+
+TEST_F(RocksDbEventStoreTest, AppendAssignsVersionsAndGaplessPositions) {
+  auto first = Append("s-1", ExpectedVersion::NoStream(), {"a", "b"});
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->first_position, 1u);
+  EXPECT_EQ(first->last_position, 2u);
+  EXPECT_THAT(first->stream_versions, ElementsAre(1));
+
+  auto second = Append("s-2", ExpectedVersion::Any(), {"c"});
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->first_position, 3u);
+  EXPECT_THAT(second->stream_versions, ElementsAre(0));
+  EXPECT_EQ(store_->HeadPosition(), 3u);
+}
+
+TEST_F(RocksDbEventStoreTest, ReadStreamReturnsTheEnvelope) {
+  ASSERT_THAT(Append("s-1", ExpectedVersion::NoStream(), {"a", "b"}), IsOk());
+
+  auto events = store_->ReadStream("s-1", {});
+  ASSERT_THAT(events, IsOk());
+  ASSERT_EQ(events->size(), 2u);
+  const RecordedEvent& b = (*events)[1];
+  EXPECT_EQ(b.event_id, "id-b");
+  EXPECT_EQ(b.stream, "s-1");
+  EXPECT_EQ(b.stream_version, 1);
+  EXPECT_EQ(b.position, 2u);
+  EXPECT_EQ(b.type, "Noted");
+  EXPECT_EQ(b.schema_version, 1u);
+  EXPECT_EQ(b.recorded_time, kRecorded);
+  EXPECT_EQ(b.metadata.actor, "tester");
+  EXPECT_EQ(b.metadata.correlation_id, "corr");
+  EXPECT_EQ(b.payload, "b");
+}
+
+TEST_F(RocksDbEventStoreTest, ReadStreamBothDirectionsWithLimit) {
+  ASSERT_THAT(Append("s", ExpectedVersion::NoStream(), {"0", "1", "2", "3"}),
+              IsOk());
+  ASSERT_THAT(Append("t", ExpectedVersion::NoStream(), {"other"}), IsOk());
+
+  auto forward = store_->ReadStream("s", {.direction = ReadDirection::kForward,
+                                          .from_version = 1,
+                                          .max_count = 2});
+  ASSERT_THAT(forward, IsOk());
+  ASSERT_EQ(forward->size(), 2u);
+  EXPECT_EQ((*forward)[0].payload, "1");
+  EXPECT_EQ((*forward)[1].payload, "2");
+
+  auto from_end =
+      store_->ReadStream("s", {.direction = ReadDirection::kBackward,
+                               .from_version = kNoStreamVersion,
+                               .max_count = 3});
+  ASSERT_THAT(from_end, IsOk());
+  ASSERT_EQ(from_end->size(), 3u);
+  EXPECT_EQ((*from_end)[0].payload, "3");
+  EXPECT_EQ((*from_end)[2].payload, "1");
+
+  auto backward =
+      store_->ReadStream("s", {.direction = ReadDirection::kBackward,
+                               .from_version = 1,
+                               .max_count = 10});
+  ASSERT_THAT(backward, IsOk());
+  ASSERT_EQ(backward->size(), 2u);
+  EXPECT_EQ((*backward)[0].payload, "1");
+  EXPECT_EQ((*backward)[1].payload, "0");
+}
+
+TEST_F(RocksDbEventStoreTest, UnknownStreamReadsEmpty) {
+  ASSERT_THAT(Append("s", ExpectedVersion::NoStream(), {"x"}), IsOk());
+  EXPECT_TRUE(Payloads("s-").empty());
+  EXPECT_TRUE(Payloads("nope").empty());
+  EXPECT_THAT(store_->StreamVersion("nope"),
+              leadledger::testing::IsOkAndHolds(kNoStreamVersion));
+}
+
+TEST_F(RocksDbEventStoreTest, ExpectedVersionModes) {
+  // NoStream on a new stream, then refused once it exists.
+  ASSERT_THAT(Append("s", ExpectedVersion::NoStream(), {"0"}), IsOk());
+  EXPECT_THAT(
+      Append("s", ExpectedVersion::NoStream(), {"x"}),
+      StatusIs(absl::StatusCode::kAborted, HasSubstr("current version 0")));
+  // StreamExists only on an existing stream.
+  EXPECT_THAT(Append("new", ExpectedVersion::StreamExists(), {"x"}),
+              StatusIs(absl::StatusCode::kAborted));
+  ASSERT_THAT(Append("s", ExpectedVersion::StreamExists(), {"1"}), IsOk());
+  // Exact version.
+  EXPECT_THAT(Append("s", ExpectedVersion::Exactly(0), {"x"}),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("stream s")));
+  ASSERT_THAT(Append("s", ExpectedVersion::Exactly(1), {"2"}), IsOk());
+  // Exactly(-1) means "no stream".
+  ASSERT_THAT(
+      Append("fresh", ExpectedVersion::Exactly(kNoStreamVersion), {"0"}),
+      IsOk());
+  // Any always.
+  ASSERT_THAT(Append("s", ExpectedVersion::Any(), {"3"}), IsOk());
+
+  EXPECT_THAT(Payloads("s"), ElementsAre("0", "1", "2", "3"));
+  EXPECT_THAT(store_->StreamVersion("s"), leadledger::testing::IsOkAndHolds(3));
+}
+
+TEST_F(RocksDbEventStoreTest, MultiStreamAppendIsAllOrNothing) {
+  ASSERT_THAT(Append("a", ExpectedVersion::NoStream(), {"a0"}), IsOk());
+
+  AppendRequest refused;
+  refused.writes.push_back({.stream = "b",
+                            .expected_version = ExpectedVersion::NoStream(),
+                            .events = {{.event_id = "1", .type = "T"}}});
+  refused.writes.push_back({.stream = "a",
+                            .expected_version = ExpectedVersion::NoStream(),
+                            .events = {{.event_id = "2", .type = "T"}}});
+  EXPECT_THAT(store_->Append(refused),
+              StatusIs(absl::StatusCode::kAborted, HasSubstr("stream a")));
+  EXPECT_TRUE(Payloads("b").empty());
+  EXPECT_EQ(store_->HeadPosition(), 1u);
+
+  refused.writes[1].expected_version = ExpectedVersion::Exactly(0);
+  auto accepted = store_->Append(refused);
+  ASSERT_THAT(accepted, IsOk());
+  EXPECT_THAT(accepted->stream_versions, ElementsAre(0, 1));
+  EXPECT_EQ(accepted->first_position, 2u);
+  EXPECT_EQ(accepted->last_position, 3u);
+}
+
+TEST_F(RocksDbEventStoreTest, RefusesMalformedAppends) {
+  EXPECT_THAT(store_->Append({}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      Append("", ExpectedVersion::Any(), {"x"}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stream")));
+  EXPECT_THAT(Append(std::string("a\0b", 3), ExpectedVersion::Any(), {"x"}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(
+      Append("s", ExpectedVersion::Any(), {}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no events")));
+  AppendRequest twice;
+  twice.writes.push_back({.stream = "s", .events = {{.type = "T"}}});
+  twice.writes.push_back({.stream = "s", .events = {{.type = "T"}}});
+  EXPECT_THAT(store_->Append(twice),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
+  AppendRequest untyped;
+  untyped.writes.push_back({.stream = "s", .events = {{.event_id = "e"}}});
+  EXPECT_THAT(store_->Append(untyped),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("type")));
+  EXPECT_EQ(store_->HeadPosition(), 0u);
+}
+
+TEST_F(RocksDbEventStoreTest, RefusesBadReadOptions) {
+  EXPECT_THAT(
+      store_->ReadStream("s", {.max_count = 0}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_count")));
+  EXPECT_THAT(
+      store_->ReadStream("s", {.from_version = -1}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("from_version")));
+  EXPECT_THAT(store_->ReadAll({.max_count = -3}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(RocksDbEventStoreTest, ReadAllInCommitOrderFromAPosition) {
+  ASSERT_THAT(Append("a", ExpectedVersion::Any(), {"1", "2"}), IsOk());
+  ASSERT_THAT(Append("b", ExpectedVersion::Any(), {"3"}), IsOk());
+  ASSERT_THAT(Append("a", ExpectedVersion::Any(), {"4"}), IsOk());
+
+  auto all = store_->ReadAll({.from_position = 2, .max_count = 2});
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].payload, "2");
+  EXPECT_EQ((*all)[1].payload, "3");
+  EXPECT_EQ((*all)[1].stream, "b");
+
+  auto rest = store_->ReadAll({.from_position = 4});
+  ASSERT_THAT(rest, IsOk());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].position, 4u);
+}
+
+TEST_F(RocksDbEventStoreTest, ReopenRecoversHeadsAndPositions) {
+  ASSERT_THAT(Append("a", ExpectedVersion::NoStream(), {"1", "2"}), IsOk());
+  ASSERT_THAT(Append("b", ExpectedVersion::NoStream(), {"3"}), IsOk());
+  Reopen();
+
+  EXPECT_EQ(store_->HeadPosition(), 3u);
+  EXPECT_THAT(Append("a", ExpectedVersion::Exactly(0), {"x"}),
+              StatusIs(absl::StatusCode::kAborted));
+  auto next = Append("a", ExpectedVersion::Exactly(1), {"4"});
+  ASSERT_THAT(next, IsOk());
+  EXPECT_EQ(next->first_position, 4u);
+  EXPECT_THAT(Payloads("a"), ElementsAre("1", "2", "4"));
+}
+
+TEST_F(RocksDbEventStoreTest, ConcurrentWritersOnOneStreamEachVersionWinsOnce) {
+  constexpr int kThreads = 8;
+  constexpr int kAppendsPerThread = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> acknowledged = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      int done = 0;
+      while (done < kAppendsPerThread) {
+        auto version = store_->StreamVersion("hot");
+        ASSERT_THAT(version, IsOk());
+        auto appended = Append("hot", ExpectedVersion::Exactly(*version),
+                               {absl::StrCat(t, "-", done)});
+        if (appended.ok()) {
+          ++done;
+          ++acknowledged;
+        } else {
+          ASSERT_THAT(appended, StatusIs(absl::StatusCode::kAborted));
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  auto events = store_->ReadStream("hot", {.max_count = 100000});
+  ASSERT_THAT(events, IsOk());
+  ASSERT_EQ(events->size(), static_cast<size_t>(acknowledged.load()));
+  for (size_t i = 0; i < events->size(); ++i) {
+    EXPECT_EQ((*events)[i].stream_version, static_cast<int64_t>(i));
+    EXPECT_EQ((*events)[i].position, i + 1);
+  }
+}
+
+TEST(RocksDbEventStoreOpenTest, RefusesAnotherSchemaVersion) {
+  leadledger::testing::TempDir dir;
+  {
+    auto store = RocksDbEventStore::Open({.path = dir.Sub("log")});
+    ASSERT_THAT(store, IsOk());
+  }
+  {
+    rocksdb::DB* db = nullptr;
+    rocksdb::DBOptions options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "events", "streams", "heads", "meta"}) {
+      families.push_back({name, rocksdb::ColumnFamilyOptions()});
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(options, dir.Sub("log"), families, &handles, &db)
+            .ok());
+    ASSERT_TRUE(
+        db->Put(rocksdb::WriteOptions(), handles[4], "schema_version", "99")
+            .ok());
+    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    delete db;
+  }
+  EXPECT_THAT(RocksDbEventStore::Open({.path = dir.Sub("log")}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("schema version 99")));
+}
+
+TEST(RocksDbEventStoreOpenTest, RefusesAnEmptyPathAndALockedDirectory) {
+  EXPECT_THAT(RocksDbEventStore::Open({.path = ""}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  leadledger::testing::TempDir dir;
+  auto first = RocksDbEventStore::Open({.path = dir.Sub("log")});
+  ASSERT_THAT(first, IsOk());
+  EXPECT_THAT(RocksDbEventStore::Open({.path = dir.Sub("log")}),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("lock")));
+}
+
+}  // namespace
+}  // namespace leadledger::eventstore

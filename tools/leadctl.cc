@@ -1,0 +1,230 @@
+#include "tools/leadctl.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "leadledger/v1/lead_service.grpc.pb.h"
+
+namespace leadledger::tools {
+namespace {
+
+using ::google::protobuf::Descriptor;
+using ::google::protobuf::FieldDescriptor;
+using ::google::protobuf::Message;
+using ::google::protobuf::Reflection;
+
+constexpr char kUsage[] =
+    "usage: leadctl [--server=HOST:PORT] [--json] COMMAND\n"
+    "commands:\n"
+    "  health                          is the server serving?\n"
+    "  lead create --name=NAME [--email=E] [--contact=C] [--company=C]\n"
+    "              [--phone=P] [--mobile=M] [--owner=U] [--team=T]\n"
+    "              [--tags=a,b] [--priority=0..3]\n"
+    "  lead get ID                     ID or leads/ID\n";
+
+std::string CodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  const int index = static_cast<int>(code);
+  return index >= 0 && index < 17 ? kNames[index] : absl::StrCat(index);
+}
+
+// Prints every set field of `message` as "path: value", one per line; nested
+// messages flatten to "address.city", timestamps print as RFC 3339.
+void PrintFields(const Message& message, const std::string& prefix,
+                 std::ostream& out) {
+  const Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string path = prefix + field->name();
+    if (field->is_repeated()) {
+      std::vector<std::string> values;
+      const int size = reflection->FieldSize(message, field);
+      for (int i = 0; i < size; ++i) {
+        std::string value;
+        if (field->type() == FieldDescriptor::TYPE_STRING) {
+          value = reflection->GetRepeatedString(message, field, i);
+        } else {
+          google::protobuf::TextFormat::PrintFieldValueToString(message, field,
+                                                                i, &value);
+        }
+        values.push_back(value);
+      }
+      out << path << ": " << absl::StrJoin(values, ", ") << "\n";
+    } else if (field->message_type() != nullptr) {
+      const Message& child = reflection->GetMessage(message, field);
+      if (field->message_type()->full_name() == "google.protobuf.Timestamp") {
+        out << path << ": "
+            << google::protobuf::util::TimeUtil::ToString(
+                   static_cast<const google::protobuf::Timestamp&>(child))
+            << "\n";
+      } else {
+        PrintFields(child, path + ".", out);
+      }
+    } else if (field->enum_type() != nullptr) {
+      out << path << ": " << reflection->GetEnum(message, field)->name()
+          << "\n";
+    } else if (field->type() == FieldDescriptor::TYPE_STRING) {
+      out << path << ": " << reflection->GetString(message, field) << "\n";
+    } else {
+      std::string value;
+      google::protobuf::TextFormat::PrintFieldValueToString(message, field, -1,
+                                                            &value);
+      out << path << ": " << value << "\n";
+    }
+  }
+}
+
+void Print(const LeadctlOptions& options, const Message& message,
+           std::ostream& out) {
+  if (options.json) {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions print;
+    print.preserve_proto_field_names = true;
+    if (!google::protobuf::util::MessageToJsonString(message, &json, print)
+             .ok()) {
+      json = "{}";
+    }
+    out << json << "\n";
+  } else {
+    PrintFields(message, "", out);
+  }
+}
+
+class Client {
+ public:
+  explicit Client(const LeadctlOptions& options)
+      : options_(options),
+        channel_(grpc::CreateChannel(options.server,
+                                     grpc::InsecureChannelCredentials())) {}
+
+  // A context carrying the deadline and the caller's identity.
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+    context->AddMetadata("x-actor",
+                         options_.actor.empty() ? "leadctl" : options_.actor);
+    return context;
+  }
+
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
+  const LeadctlOptions& options_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+int Failed(const grpc::Status& status, std::ostream& err) {
+  err << "leadctl: " << CodeName(status.error_code()) << ": "
+      << status.error_message() << "\n";
+  return kExitFailed;
+}
+
+int Usage(std::ostream& err, absl::string_view problem) {
+  err << "leadctl: " << problem << "\n" << kUsage;
+  return kExitUsage;
+}
+
+int Health(const LeadctlOptions& options, std::ostream& out,
+           std::ostream& err) {
+  Client client(options);
+  auto stub = grpc::health::v1::Health::NewStub(client.channel());
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response, out);
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING
+             ? kExitOk
+             : kExitFailed;
+}
+
+int CreateLead(const LeadctlOptions& options, std::ostream& out,
+               std::ostream& err) {
+  Client client(options);
+  auto stub = v1::LeadService::NewStub(client.channel());
+  v1::CreateLeadRequest request;
+  v1::Lead* lead = request.mutable_lead();
+  lead->set_display_name(options.name);
+  lead->set_contact_name(options.contact);
+  lead->set_company_name(options.company);
+  lead->set_email(options.email);
+  lead->set_phone(options.phone);
+  lead->set_mobile(options.mobile);
+  lead->set_owner_id(options.owner);
+  lead->set_team_id(options.team);
+  for (const std::string& tag : options.tags) lead->add_tags(tag);
+  lead->set_priority(options.priority);
+  v1::CreateLeadResponse response;
+  grpc::Status status =
+      stub->CreateLead(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response, out);
+  return kExitOk;
+}
+
+int GetLead(const LeadctlOptions& options, const std::string& id,
+            std::ostream& out, std::ostream& err) {
+  Client client(options);
+  auto stub = v1::LeadService::NewStub(client.channel());
+  v1::GetLeadRequest request;
+  request.set_name(absl::StartsWith(id, "leads/") ? id
+                                                  : absl::StrCat("leads/", id));
+  v1::GetLeadResponse response;
+  grpc::Status status =
+      stub->GetLead(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response.lead(), out);
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunLeadctl(const LeadctlOptions& options,
+               const std::vector<std::string>& args, std::ostream& out,
+               std::ostream& err) {
+  if (args.empty()) return Usage(err, "no command");
+  if (args[0] == "health" && args.size() == 1) {
+    return Health(options, out, err);
+  }
+  if (args[0] == "lead" && args.size() >= 2) {
+    if (args[1] == "create" && args.size() == 2) {
+      return CreateLead(options, out, err);
+    }
+    if (args[1] == "get" && args.size() == 3) {
+      return GetLead(options, args[2], out, err);
+    }
+  }
+  return Usage(
+      err, absl::StrCat("unknown command \"", absl::StrJoin(args, " "), "\""));
+}
+
+}  // namespace leadledger::tools

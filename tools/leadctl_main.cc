@@ -1,0 +1,50 @@
+// leadctl: see tools/leadctl.h.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/time/time.h"
+#include "tools/leadctl.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "leadledgerd's host:port");
+ABSL_FLAG(bool, json, false, "print JSON instead of field: value lines");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "deadline of each call");
+ABSL_FLAG(std::string, actor, "", "who is acting (recorded on every event)");
+ABSL_FLAG(std::string, name, "", "lead create: display name (required)");
+ABSL_FLAG(std::string, contact, "", "lead create: contact name");
+ABSL_FLAG(std::string, company, "", "lead create: company name");
+ABSL_FLAG(std::string, email, "", "lead create: email");
+ABSL_FLAG(std::string, phone, "", "lead create: phone");
+ABSL_FLAG(std::string, mobile, "", "lead create: mobile");
+ABSL_FLAG(std::string, owner, "", "lead create: salesperson user id");
+ABSL_FLAG(std::string, team, "", "lead create: sales team id");
+ABSL_FLAG(std::vector<std::string>, tags, {},
+          "lead create: comma-separated tags");
+ABSL_FLAG(int, priority, 0, "lead create: priority 0..3");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "leadctl [--server=HOST:PORT] [--json] health | lead create --name=N | "
+      "lead get ID");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  leadledger::tools::LeadctlOptions options;
+  options.server = absl::GetFlag(FLAGS_server);
+  options.json = absl::GetFlag(FLAGS_json);
+  options.timeout = absl::GetFlag(FLAGS_timeout);
+  options.actor = absl::GetFlag(FLAGS_actor);
+  options.name = absl::GetFlag(FLAGS_name);
+  options.contact = absl::GetFlag(FLAGS_contact);
+  options.company = absl::GetFlag(FLAGS_company);
+  options.email = absl::GetFlag(FLAGS_email);
+  options.phone = absl::GetFlag(FLAGS_phone);
+  options.mobile = absl::GetFlag(FLAGS_mobile);
+  options.owner = absl::GetFlag(FLAGS_owner);
+  options.team = absl::GetFlag(FLAGS_team);
+  options.tags = absl::GetFlag(FLAGS_tags);
+  options.priority = absl::GetFlag(FLAGS_priority);
+  std::vector<std::string> args(positional.begin() + 1, positional.end());
+  return leadledger::tools::RunLeadctl(options, args, std::cout, std::cerr);
+}
