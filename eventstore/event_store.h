@@ -12,9 +12,12 @@
 #define LEADLEDGER_EVENTSTORE_EVENT_STORE_H_
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -84,6 +87,15 @@ struct AppendRequest {
   // One or more streams, each named once; all are written or none is.
   std::vector<StreamWrite> writes;
   EventMetadata metadata;
+  // Optional. An append with a key that a committed append already used, with
+  // the same fingerprint, writes nothing and returns that append's result.
+  // Keys are kept for the store's idempotency retention, then forgotten.
+  std::string idempotency_key;
+  // Optional. What "the same append" means for the key: callers whose
+  // retries produce different events for one request (new ids, new times)
+  // pass a fingerprint of the request. When empty, the store fingerprints the
+  // writes: streams, expected versions, event ids, types and payloads.
+  std::string idempotency_fingerprint;
 };
 
 struct AppendResult {
@@ -123,7 +135,59 @@ struct AllReadOptions {
   uint64_t from_position = 1;
   // At most this many events (> 0).
   int max_count = 1000;
+  // When not empty, only events of these types are returned.
+  std::vector<std::string> types;
 };
+
+struct SubscribeOptions {
+  // First global position to deliver (positions start at 1).
+  uint64_t from_position = 1;
+  // When not empty, only events of these types are delivered.
+  std::vector<std::string> types;
+};
+
+// A subscription to the whole log: every event from a position on, in commit
+// order, each exactly once, first from disk (catch-up), then as appends
+// commit (live). A subscriber that falls behind the live stream is switched
+// back to catch-up reads: it never slows appends, and the memory it holds is
+// bounded.
+//
+// Not thread-safe, except Cancel(), which may be called from any thread.
+class Subscription {
+ public:
+  virtual ~Subscription() = default;
+
+  // Returns the next events, waiting until at least one is available or
+  // `deadline` passes (then returns none).
+  // Errors: CANCELLED after Cancel() or when the store closes; DATA_LOSS
+  // naming the position of an event that cannot be decoded.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<RecordedEvent>> Next(
+      absl::Time deadline) = 0;
+
+  // Ends the subscription; a Next() in progress returns CANCELLED.
+  virtual void Cancel() = 0;
+};
+
+// Outcome of EventStore::Verify().
+struct VerifyReport {
+  uint64_t events = 0;
+  uint64_t streams = 0;
+  // What is wrong, at most a bounded number of entries; empty when clean.
+  std::vector<std::string> problems;
+};
+
+// Limit on the idempotency key of an append.
+inline constexpr size_t kMaxIdempotencyKeyLength = 128;
+
+// The ABORTED status of an append refused because `stream` is at version
+// `current`, not `expected`.
+absl::Status WrongVersionError(absl::string_view stream,
+                               const ExpectedVersion& expected,
+                               int64_t current);
+
+// The current version of the stream that refused an append, carried by its
+// ABORTED status; nullopt for any other status.
+std::optional<int64_t> CurrentVersionOf(const absl::Status& aborted);
 
 // Limits on what an append may carry.
 inline constexpr size_t kMaxStreamNameLength = 256;
@@ -138,10 +202,14 @@ class EventStore {
   //   INVALID_ARGUMENT     no writes, a stream named twice or badly named, a
   //                        write without events, an event without a type;
   //   ABORTED              some stream's version is not the expected one; the
-  //                        message names the stream and its current version;
-  //                        nothing was written;
+  //                        message names the stream and its current version,
+  //                        which CurrentVersionOf() extracts; nothing written;
+  //   ALREADY_EXISTS       the idempotency key was used by an append with
+  //                        another fingerprint; nothing written;
   //   UNAVAILABLE          the log could not be made durable; nothing was
-  //                        acknowledged; the call may be retried.
+  //                        acknowledged; the call may be retried (after a
+  //                        failed write the store is read-only until
+  //                        reopened, and says so).
   [[nodiscard]] virtual absl::StatusOr<AppendResult> Append(
       AppendRequest request) = 0;
 
@@ -163,6 +231,24 @@ class EventStore {
 
   // Returns the global position of the last durable event (0 when empty).
   virtual uint64_t HeadPosition() const = 0;
+
+  // Starts a subscription to every event from `options.from_position`.
+  // Errors: INVALID_ARGUMENT for position 0.
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<Subscription>>
+  SubscribeAll(const SubscribeOptions& options) = 0;
+
+  // Writes a consistent copy of the store, taken while it keeps serving, to
+  // the new directory `directory`; the copy opens as a store of its own.
+  // Errors: FAILED_PRECONDITION if `directory` exists; UNAVAILABLE on I/O
+  // failure.
+  [[nodiscard]] virtual absl::Status Backup(const std::string& directory) = 0;
+
+  // Checks every index against the events: positions gapless from 1 to the
+  // head, every envelope readable and where its key says, every stream's
+  // versions gapless from 0 and pointing at its events, every head equal to
+  // its stream's last version. Problems are reported, not repaired.
+  // Errors: UNAVAILABLE when the store cannot be read.
+  [[nodiscard]] virtual absl::StatusOr<VerifyReport> Verify() = 0;
 };
 
 }  // namespace leadledger::eventstore

@@ -1,8 +1,10 @@
 #include "eventstore/rocksdb_event_store.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -10,25 +12,34 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "eventstore/fingerprint.h"
 #include "eventstore/keys.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "leadledger/events/v1/envelope.pb.h"
+#include "rocksdb/compaction_filter.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace leadledger::eventstore {
 namespace {
 
+using ::google::protobuf::util::TimeUtil;
+
 constexpr char kEventsFamily[] = "events";
 constexpr char kStreamsFamily[] = "streams";
 constexpr char kHeadsFamily[] = "heads";
+constexpr char kDedupeFamily[] = "dedupe";
 constexpr char kMetaFamily[] = "meta";
 constexpr char kSchemaVersionKey[] = "schema_version";
+constexpr size_t kMaxFingerprintLength = 256;
+// Verify stops listing problems after this many.
+constexpr size_t kMaxReportedProblems = 100;
 
 // Indexes into the handle vector, in the order the families are opened.
-enum Family { kDefault = 0, kEvents, kStreams, kHeads, kMeta, kFamilyCount };
+enum Family { kDefault = 0, kEvents, kStreams, kHeads, kDedupe, kMeta };
 
 absl::string_view View(const rocksdb::Slice& slice) {
   return absl::string_view(slice.data(), slice.size());
@@ -43,9 +54,26 @@ absl::Status FromRocks(const rocksdb::Status& status,
   return absl::UnavailableError(message);
 }
 
+absl::Time FromProto(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(time));
+}
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+}
+
 absl::Status ValidateRequest(const AppendRequest& request) {
   if (request.writes.empty()) {
     return absl::InvalidArgumentError("append: no stream to write");
+  }
+  if (request.idempotency_key.size() > kMaxIdempotencyKeyLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "idempotency_key: longer than ", kMaxIdempotencyKeyLength, " bytes"));
+  }
+  if (request.idempotency_fingerprint.size() > kMaxFingerprintLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency_fingerprint: longer than ",
+                     kMaxFingerprintLength, " bytes"));
   }
   absl::flat_hash_set<absl::string_view> streams;
   for (const StreamWrite& write : request.writes) {
@@ -95,9 +123,7 @@ absl::StatusOr<RecordedEvent> DecodeEnvelope(uint64_t position,
   event.position = envelope.position();
   event.type = std::move(*envelope.mutable_type());
   event.schema_version = envelope.schema_version();
-  event.recorded_time = absl::FromUnixNanos(
-      google::protobuf::util::TimeUtil::TimestampToNanoseconds(
-          envelope.recorded_time()));
+  event.recorded_time = FromProto(envelope.recorded_time());
   event.metadata.actor = std::move(*envelope.mutable_actor());
   event.metadata.correlation_id = std::move(*envelope.mutable_correlation_id());
   event.metadata.causation_id = std::move(*envelope.mutable_causation_id());
@@ -113,39 +139,59 @@ absl::Status ValidateCount(int max_count) {
   return absl::OkStatus();
 }
 
+AppendResult FromRecord(const events::v1::IdempotencyRecord& record) {
+  AppendResult result;
+  result.first_position = record.first_position();
+  result.last_position = record.last_position();
+  result.stream_versions.assign(record.stream_versions().begin(),
+                                record.stream_versions().end());
+  return result;
+}
+
+// Drops idempotency records older than the retention when RocksDB compacts
+// the dedupe family, so expiry costs nothing on the append path.
+class IdempotencyExpiry final : public rocksdb::CompactionFilter {
+ public:
+  IdempotencyExpiry(std::function<absl::Time()> now, absl::Duration retention)
+      : now_(std::move(now)), retention_(retention) {}
+
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/,
+              const rocksdb::Slice& value, std::string* /*new_value*/,
+              bool* /*value_changed*/) const override {
+    events::v1::IdempotencyRecord record;
+    if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return false;  // Keep what we cannot read; Verify reports nothing here.
+    }
+    return FromProto(record.commit_time()) + retention_ < now_();
+  }
+  const char* Name() const override { return "leadledger.IdempotencyExpiry"; }
+
+ private:
+  const std::function<absl::Time()> now_;
+  const absl::Duration retention_;
+};
+
+// Splits a streams-family key into stream and version.
+bool ParseStreamKey(absl::string_view key, absl::string_view* stream,
+                    int64_t* version) {
+  if (key.size() < 9 || key[key.size() - 9] != '\0') return false;
+  std::optional<uint64_t> decoded = DecodeUint64(key.substr(key.size() - 8));
+  if (!decoded.has_value()) return false;
+  *stream = key.substr(0, key.size() - 9);
+  *version = static_cast<int64_t>(*decoded);
+  return true;
+}
+
 }  // namespace
-
-bool ExpectedVersion::IsSatisfiedBy(int64_t current) const {
-  switch (kind_) {
-    case Kind::kAny:
-      return true;
-    case Kind::kNoStream:
-      return current == kNoStreamVersion;
-    case Kind::kStreamExists:
-      return current != kNoStreamVersion;
-    case Kind::kExact:
-      return current == version_;
-  }
-  return false;
-}
-
-std::string ExpectedVersion::DebugString() const {
-  switch (kind_) {
-    case Kind::kAny:
-      return "any";
-    case Kind::kNoStream:
-      return "no stream";
-    case Kind::kStreamExists:
-      return "stream exists";
-    case Kind::kExact:
-      return absl::StrCat(version_);
-  }
-  return "?";
-}
 
 struct RocksDbEventStore::PendingAppend {
   AppendRequest request;
+  // Set when the request carries an idempotency key.
+  std::string fingerprint;
   absl::StatusOr<AppendResult> result;
+  // An earlier append of the same group with the same key and content: this
+  // one shares its fate.
+  PendingAppend* same_key_leader = nullptr;
   absl::Notification done;
 };
 
@@ -158,19 +204,39 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
     return absl::InvalidArgumentError(
         "event store max_group_events: must be positive");
   }
+  if (options.idempotency_retention <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "event store idempotency_retention: must be positive");
+  }
+  if (options.subscriber_buffer_events == 0) {
+    return absl::InvalidArgumentError(
+        "event store subscriber_buffer_events: must be positive");
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
-  // Acknowledged appends are synced; the WAL must survive a power loss too.
+  // Every acknowledged write was synced, so a torn tail after a crash can
+  // only hold unacknowledged writes: replay up to it.
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  if (options.env != nullptr) db_options.env = options.env;
 
-  rocksdb::ColumnFamilyOptions family_options;
+  rocksdb::ColumnFamilyOptions plain;
+  rocksdb::ColumnFamilyOptions dedupe = plain;
+  // RocksDB keeps a raw pointer to the filter: the store owns it and deletes
+  // it after the database.
+  auto expiry = std::make_unique<IdempotencyExpiry>(
+      options.now, options.idempotency_retention);
+  dedupe.compaction_filter = expiry.get();
+  // Keys are written once and never overwritten, so nothing would otherwise
+  // make RocksDB compact them: revisit their files daily.
+  dedupe.periodic_compaction_seconds = 24 * 60 * 60;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, family_options},
-      {kEventsFamily, family_options},
-      {kStreamsFamily, family_options},
-      {kHeadsFamily, family_options},
-      {kMetaFamily, family_options},
+      {rocksdb::kDefaultColumnFamilyName, plain},
+      {kEventsFamily, plain},
+      {kStreamsFamily, plain},
+      {kHeadsFamily, plain},
+      {kDedupeFamily, dedupe},
+      {kMetaFamily, plain},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -216,24 +282,27 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator(rocksdb::ReadOptions(), handles[kEvents]));
     it->SeekToLast();
-    if (it->Valid()) {
+    absl::Status status = FromRocks(it->status(), "find the log head");
+    if (status.ok() && it->Valid()) {
       std::optional<uint64_t> last = DecodeUint64(View(it->key()));
-      if (!last.has_value()) {
-        close();
-        return absl::DataLossError(
+      if (last.has_value()) {
+        head_position = *last;
+      } else {
+        status = absl::DataLossError(
             absl::StrCat("event store at ", options.path,
                          ": malformed key in the events family"));
       }
-      head_position = *last;
-    } else if (!it->status().ok()) {
-      absl::Status status = FromRocks(it->status(), "find the log head");
+    }
+    if (!status.ok()) {
       it.reset();
       close();
       return status;
     }
   }
-  return std::unique_ptr<RocksDbEventStore>(new RocksDbEventStore(
+  std::unique_ptr<RocksDbEventStore> store(new RocksDbEventStore(
       std::move(options), db, std::move(handles), head_position));
+  store->dedupe_expiry_ = std::move(expiry);
+  return store;
 }
 
 RocksDbEventStore::RocksDbEventStore(
@@ -245,7 +314,11 @@ RocksDbEventStore::RocksDbEventStore(
       events_(handles_[kEvents]),
       streams_(handles_[kStreams]),
       heads_(handles_[kHeads]),
+      dedupe_(handles_[kDedupe]),
       head_position_(head_position),
+      hub_([this](uint64_t from,
+                  int max_count) { return Scan(from, max_count, {}); },
+           head_position, options_.subscriber_buffer_events),
       writer_([this] { WriterLoop(); }) {}
 
 RocksDbEventStore::~RocksDbEventStore() {
@@ -254,6 +327,7 @@ RocksDbEventStore::~RocksDbEventStore() {
     stopping_ = true;
   }
   writer_.join();
+  hub_.CloseAll();
   for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
   db_->Close().PermitUncheckedError();
   delete db_;
@@ -261,7 +335,16 @@ RocksDbEventStore::~RocksDbEventStore() {
 
 absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
   if (absl::Status valid = ValidateRequest(request); !valid.ok()) return valid;
+  {
+    absl::MutexLock lock(&failure_mu_);
+    if (!write_failure_.ok()) return write_failure_;
+  }
   PendingAppend pending;
+  if (!request.idempotency_key.empty()) {
+    pending.fingerprint = request.idempotency_fingerprint.empty()
+                              ? FingerprintWrites(request)
+                              : request.idempotency_fingerprint;
+  }
   pending.request = std::move(request);
   {
     absl::MutexLock lock(&queue_mu_);
@@ -331,19 +414,77 @@ absl::StatusOr<int64_t> RocksDbEventStore::CachedHead(
 }
 
 void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
+  {
+    absl::MutexLock lock(&failure_mu_);
+    if (!write_failure_.ok()) {
+      for (PendingAppend* pending : group) {
+        pending->result = write_failure_;
+        pending->done.Notify();
+      }
+      return;
+    }
+  }
   rocksdb::WriteBatch batch;
   // Heads as they will be once this group commits; merged into the cache only
   // after the batch is durable.
   absl::flat_hash_map<std::string, int64_t> new_heads;
+  absl::flat_hash_map<std::string, PendingAppend*> keys_in_group;
   std::vector<PendingAppend*> accepted;
+  std::vector<PendingAppend*> followers;
   uint64_t next_position = head_position_.load(std::memory_order_relaxed) + 1;
-  const absl::Time recorded_time = options_.now();
-  const google::protobuf::Timestamp recorded =
-      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-          absl::ToUnixNanos(recorded_time));
+  const absl::Time now = options_.now();
+  const google::protobuf::Timestamp recorded = ToProto(now);
+  // Built only when some subscriber is live to receive it.
+  std::shared_ptr<std::vector<RecordedEvent>> published;
+  if (hub_.HasLiveSubscribers()) {
+    published = std::make_shared<std::vector<RecordedEvent>>();
+  }
+  // Completes `pending` now, without writing.
+  auto refuse = [](PendingAppend* pending,
+                   absl::StatusOr<AppendResult> result) {
+    pending->result = std::move(result);
+    pending->done.Notify();
+  };
 
   for (PendingAppend* pending : group) {
     const AppendRequest& request = pending->request;
+    const std::string& key = request.idempotency_key;
+    if (!key.empty()) {
+      auto same_key = keys_in_group.find(key);
+      if (same_key != keys_in_group.end()) {
+        if (same_key->second->fingerprint == pending->fingerprint) {
+          pending->same_key_leader = same_key->second;
+          followers.push_back(pending);
+        } else {
+          refuse(pending, absl::AlreadyExistsError(absl::StrCat(
+                              "idempotency key ", key,
+                              " was already used for a different append")));
+        }
+        continue;
+      }
+      std::string stored;
+      rocksdb::Status read =
+          db_->Get(rocksdb::ReadOptions(), dedupe_, key, &stored);
+      if (read.ok()) {
+        events::v1::IdempotencyRecord record;
+        if (!record.ParseFromString(stored)) {
+          refuse(pending, absl::DataLossError(absl::StrCat(
+                              "idempotency key ", key, ": record unreadable")));
+        } else if (record.fingerprint() != pending->fingerprint) {
+          refuse(pending, absl::AlreadyExistsError(absl::StrCat(
+                              "idempotency key ", key,
+                              " was already used for a different append")));
+        } else {
+          refuse(pending, FromRecord(record));  // The first result, again.
+        }
+        continue;
+      }
+      if (!read.IsNotFound()) {
+        refuse(pending, FromRocks(read, "read idempotency key"));
+        continue;
+      }
+    }
+
     // Check every stream before writing any: the append is all or nothing.
     std::vector<int64_t> current(request.writes.size());
     absl::Status checked = absl::OkStatus();
@@ -359,15 +500,12 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
         break;
       }
       if (!write.expected_version.IsSatisfiedBy(current[i])) {
-        checked = absl::AbortedError(
-            absl::StrCat("stream ", write.stream, ": expected version ",
-                         write.expected_version.DebugString(),
-                         ", current version ", current[i]));
+        checked =
+            WrongVersionError(write.stream, write.expected_version, current[i]);
       }
     }
     if (!checked.ok()) {
-      pending->result = checked;
-      pending->done.Notify();
+      refuse(pending, checked);
       continue;
     }
 
@@ -395,6 +533,19 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
         batch.Put(events_, position_key, envelope.SerializeAsString());
         batch.Put(streams_, StreamVersionKey(write.stream, version),
                   position_key);
+        if (published != nullptr) {
+          published->push_back(RecordedEvent{
+              .event_id = event.event_id,
+              .stream = write.stream,
+              .stream_version = version,
+              .position = next_position,
+              .type = event.type,
+              .schema_version = event.schema_version,
+              .recorded_time = now,
+              .metadata = request.metadata,
+              .payload = event.payload,
+          });
+        }
         ++next_position;
       }
       batch.Put(heads_, write.stream,
@@ -403,6 +554,18 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
       result.stream_versions.push_back(version);
     }
     result.last_position = next_position - 1;
+    if (!key.empty()) {
+      events::v1::IdempotencyRecord record;
+      record.set_fingerprint(pending->fingerprint);
+      *record.mutable_commit_time() = recorded;
+      record.set_first_position(result.first_position);
+      record.set_last_position(result.last_position);
+      for (int64_t version : result.stream_versions) {
+        record.add_stream_versions(version);
+      }
+      batch.Put(dedupe_, key, record.SerializeAsString());
+      keys_in_group.emplace(key, pending);
+    }
     pending->result = std::move(result);
     accepted.push_back(pending);
   }
@@ -415,14 +578,26 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
     if (written.ok()) {
       for (auto& [stream, version] : new_heads) head_cache_[stream] = version;
       head_position_.store(next_position - 1, std::memory_order_release);
+      hub_.Publish(next_position - 1, std::move(published));
     } else {
-      // Nothing of the group is acknowledged. The cache may hold heads the
-      // failed batch would have moved, so drop it and re-read from disk.
-      head_cache_.clear();
+      // Whether the batch reached the disk is unknown until RocksDB recovers
+      // on the next open; until then accept nothing, so that positions and
+      // heads in memory never contradict what the disk will say.
+      absl::Status read_only = absl::UnavailableError(
+          absl::StrCat("event store is read-only after a failed write (",
+                       written.message(), "); reopen it to recover"));
+      {
+        absl::MutexLock lock(&failure_mu_);
+        write_failure_ = read_only;
+      }
       for (PendingAppend* pending : accepted) pending->result = written;
     }
   }
+  for (PendingAppend* follower : followers) {
+    follower->result = follower->same_key_leader->result;
+  }
   for (PendingAppend* pending : accepted) pending->done.Notify();
+  for (PendingAppend* follower : followers) follower->done.Notify();
 }
 
 absl::StatusOr<RecordedEvent> RocksDbEventStore::ReadAt(uint64_t position) {
@@ -491,16 +666,19 @@ absl::StatusOr<std::vector<RecordedEvent>> RocksDbEventStore::ReadStream(
   return events;
 }
 
-absl::StatusOr<std::vector<RecordedEvent>> RocksDbEventStore::ReadAll(
-    const AllReadOptions& options) {
-  if (absl::Status valid = ValidateCount(options.max_count); !valid.ok()) {
-    return valid;
-  }
+absl::StatusOr<std::vector<RecordedEvent>> RocksDbEventStore::Scan(
+    uint64_t from_position, int max_count,
+    const absl::flat_hash_set<std::string>& types) {
   std::vector<RecordedEvent> events;
+  rocksdb::ReadOptions read_options;
+  // Nothing past the head is acknowledged yet; bound the scan there.
+  const std::string upper = PositionKey(HeadPosition() + 1);
+  const rocksdb::Slice upper_slice(upper);
+  read_options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), events_));
-  for (it->Seek(PositionKey(std::max<uint64_t>(options.from_position, 1)));
-       it->Valid() && events.size() < static_cast<size_t>(options.max_count);
+      db_->NewIterator(read_options, events_));
+  for (it->Seek(PositionKey(std::max<uint64_t>(from_position, 1)));
+       it->Valid() && events.size() < static_cast<size_t>(max_count);
        it->Next()) {
     std::optional<uint64_t> position = DecodeUint64(View(it->key()));
     if (!position.has_value()) {
@@ -509,10 +687,22 @@ absl::StatusOr<std::vector<RecordedEvent>> RocksDbEventStore::ReadAll(
     absl::StatusOr<RecordedEvent> event =
         DecodeEnvelope(*position, View(it->value()));
     if (!event.ok()) return event.status();
-    events.push_back(*std::move(event));
+    if (types.empty() || types.contains(event->type)) {
+      events.push_back(*std::move(event));
+    }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "read the log");
   return events;
+}
+
+absl::StatusOr<std::vector<RecordedEvent>> RocksDbEventStore::ReadAll(
+    const AllReadOptions& options) {
+  if (absl::Status valid = ValidateCount(options.max_count); !valid.ok()) {
+    return valid;
+  }
+  return Scan(options.from_position, options.max_count,
+              absl::flat_hash_set<std::string>(options.types.begin(),
+                                               options.types.end()));
 }
 
 absl::StatusOr<int64_t> RocksDbEventStore::StreamVersion(
@@ -522,6 +712,160 @@ absl::StatusOr<int64_t> RocksDbEventStore::StreamVersion(
 
 uint64_t RocksDbEventStore::HeadPosition() const {
   return head_position_.load(std::memory_order_acquire);
+}
+
+absl::StatusOr<std::unique_ptr<Subscription>> RocksDbEventStore::SubscribeAll(
+    const SubscribeOptions& options) {
+  if (options.from_position == 0) {
+    return absl::InvalidArgumentError(
+        "from_position: positions start at 1, got 0");
+  }
+  return hub_.Subscribe(options);
+}
+
+absl::Status RocksDbEventStore::Backup(const std::string& directory) {
+  std::error_code error;
+  if (directory.empty() || std::filesystem::exists(directory, error)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup directory \"", directory, "\" must be a new path"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  if (absl::Status created =
+          FromRocks(rocksdb::Checkpoint::Create(db_, &raw), "start backup");
+      !created.ok()) {
+    return created;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  return FromRocks(checkpoint->CreateCheckpoint(directory),
+                   absl::StrCat("back up to ", directory));
+}
+
+absl::Status RocksDbEventStore::ExpireIdempotencyKeys() {
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db_->CompactRange(compact, dedupe_, nullptr, nullptr),
+                   "expire idempotency keys");
+}
+
+absl::StatusOr<VerifyReport> RocksDbEventStore::Verify() {
+  VerifyReport report;
+  auto problem = [&report](std::string text) {
+    if (report.problems.size() < kMaxReportedProblems) {
+      report.problems.push_back(std::move(text));
+    }
+  };
+  // One snapshot for every scan: appends may go on meanwhile.
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Release() { db->ReleaseSnapshot(snapshot); }
+  } release{db_, snapshot};
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+
+  // 1. The events: positions 1, 2, 3, ... each readable where its key says.
+  uint64_t expected_position = 1;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(read_options, events_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::optional<uint64_t> position = DecodeUint64(View(it->key()));
+      if (!position.has_value()) {
+        problem("events: malformed key");
+        continue;
+      }
+      if (*position != expected_position) {
+        problem(absl::StrCat("events: gap, expected position ",
+                             expected_position, ", found ", *position));
+      }
+      expected_position = *position + 1;
+      ++report.events;
+      if (!DecodeEnvelope(*position, View(it->value())).ok()) {
+        problem(absl::StrCat("events: position ", *position, " is unreadable"));
+      }
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "verify events");
+  }
+
+  // 2. The stream index: versions 0, 1, 2, ... per stream, each pointing at
+  // the event with that stream and version; the head equal to the last one.
+  uint64_t index_entries = 0;
+  {
+    std::string stream;
+    int64_t last_version = kNoStreamVersion;
+    auto check_head = [&] {
+      if (stream.empty() && last_version == kNoStreamVersion) return;
+      std::string value;
+      rocksdb::Status read = db_->Get(read_options, heads_, stream, &value);
+      std::optional<uint64_t> head =
+          read.ok() ? DecodeUint64(value) : std::nullopt;
+      if (!head.has_value() || static_cast<int64_t>(*head) != last_version) {
+        problem(absl::StrCat("heads: stream ", stream, " should be at version ",
+                             last_version));
+      }
+    };
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(read_options, streams_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      absl::string_view key_stream;
+      int64_t version = 0;
+      if (!ParseStreamKey(View(it->key()), &key_stream, &version)) {
+        problem("streams: malformed key");
+        continue;
+      }
+      if (key_stream != stream || report.streams == 0) {
+        check_head();
+        stream = std::string(key_stream);
+        last_version = kNoStreamVersion;
+        ++report.streams;
+      }
+      if (version != last_version + 1) {
+        problem(absl::StrCat("streams: ", stream, " jumps from version ",
+                             last_version, " to ", version));
+      }
+      last_version = version;
+      ++index_entries;
+      std::optional<uint64_t> position = DecodeUint64(View(it->value()));
+      std::string value;
+      if (!position.has_value() ||
+          !db_->Get(read_options, events_, PositionKey(*position), &value)
+               .ok()) {
+        problem(absl::StrCat("streams: ", stream, " version ", version,
+                             " points at no event"));
+        continue;
+      }
+      absl::StatusOr<RecordedEvent> event = DecodeEnvelope(*position, value);
+      if (event.ok() &&
+          (event->stream != stream || event->stream_version != version)) {
+        problem(absl::StrCat("streams: ", stream, " version ", version,
+                             " points at position ", *position, " of ",
+                             event->stream, " version ",
+                             event->stream_version));
+      }
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "verify streams");
+    check_head();
+  }
+  if (index_entries != report.events) {
+    problem(absl::StrCat("streams: ", index_entries, " index entries for ",
+                         report.events, " events"));
+  }
+
+  // 3. No head without a stream.
+  uint64_t heads = 0;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(read_options, heads_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++heads;
+    if (!it->status().ok()) return FromRocks(it->status(), "verify heads");
+  }
+  if (heads != report.streams) {
+    problem(absl::StrCat("heads: ", heads, " heads for ", report.streams,
+                         " streams"));
+  }
+  return report;
 }
 
 }  // namespace leadledger::eventstore

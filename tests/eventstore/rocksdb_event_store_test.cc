@@ -5,11 +5,13 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "tests/eventstore/store_test_util.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -36,30 +38,17 @@ class RocksDbEventStoreTest : public ::testing::Test {
   }
 
   // Appends events with the given payloads to one stream.
-  absl::StatusOr<AppendResult> Append(const std::string& stream,
-                                      ExpectedVersion expected,
-                                      std::vector<std::string> payloads) {
-    StreamWrite write{.stream = stream, .expected_version = expected};
-    for (std::string& payload : payloads) {
-      write.events.push_back({.event_id = absl::StrCat("id-", payload),
-                              .type = "Noted",
-                              .payload = std::move(payload)});
-    }
-    AppendRequest request;
-    request.writes.push_back(std::move(write));
-    request.metadata = {.actor = "tester", .correlation_id = "corr"};
-    return store_->Append(std::move(request));
+  absl::StatusOr<AppendResult> Append(
+      const std::string& stream, ExpectedVersion expected,
+      const std::vector<std::string>& payloads) {
+    return store_->Append(OneStream(stream, expected, payloads));
   }
 
   // Payloads of `stream`, read forward from version 0.
   std::vector<std::string> Payloads(const std::string& stream) {
     auto events = store_->ReadStream(stream, {});
     EXPECT_THAT(events, IsOk());
-    std::vector<std::string> payloads;
-    if (events.ok()) {
-      for (const auto& event : *events) payloads.push_back(event.payload);
-    }
-    return payloads;
+    return events.ok() ? PayloadsOf(*events) : std::vector<std::string>{};
   }
 
   leadledger::testing::TempDir dir_;
@@ -145,6 +134,10 @@ TEST_F(RocksDbEventStoreTest, ExpectedVersionModes) {
   EXPECT_THAT(
       Append("s", ExpectedVersion::NoStream(), {"x"}),
       StatusIs(absl::StatusCode::kAborted, HasSubstr("current version 0")));
+  EXPECT_EQ(CurrentVersionOf(
+                Append("s", ExpectedVersion::NoStream(), {"x"}).status()),
+            0);
+  EXPECT_EQ(CurrentVersionOf(absl::UnavailableError("x")), std::nullopt);
   // StreamExists only on an existing stream.
   EXPECT_THAT(Append("new", ExpectedVersion::StreamExists(), {"x"}),
               StatusIs(absl::StatusCode::kAborted));
@@ -238,6 +231,24 @@ TEST_F(RocksDbEventStoreTest, ReadAllInCommitOrderFromAPosition) {
   EXPECT_EQ((*rest)[0].position, 4u);
 }
 
+TEST_F(RocksDbEventStoreTest, ReadAllFiltersByType) {
+  AppendRequest mixed = OneStream("a", ExpectedVersion::Any(), {"1", "2", "3"});
+  mixed.writes[0].events[1].type = "Other";
+  ASSERT_THAT(store_->Append(mixed), IsOk());
+  ASSERT_THAT(Append("b", ExpectedVersion::Any(), {"4"}), IsOk());
+
+  auto noted = store_->ReadAll({.types = {"Noted"}});
+  ASSERT_THAT(noted, IsOk());
+  EXPECT_THAT(PayloadsOf(*noted), ElementsAre("1", "3", "4"));
+  auto other = store_->ReadAll({.types = {"Other", "Missing"}});
+  ASSERT_THAT(other, IsOk());
+  EXPECT_THAT(PositionsOf(*other), ElementsAre(2));
+  // The limit counts matching events.
+  auto first_two = store_->ReadAll({.max_count = 2, .types = {"Noted"}});
+  ASSERT_THAT(first_two, IsOk());
+  EXPECT_THAT(PayloadsOf(*first_two), ElementsAre("1", "3"));
+}
+
 TEST_F(RocksDbEventStoreTest, ReopenRecoversHeadsAndPositions) {
   ASSERT_THAT(Append("a", ExpectedVersion::NoStream(), {"1", "2"}), IsOk());
   ASSERT_THAT(Append("b", ExpectedVersion::NoStream(), {"3"}), IsOk());
@@ -285,6 +296,42 @@ TEST_F(RocksDbEventStoreTest, ConcurrentWritersOnOneStreamEachVersionWinsOnce) {
   }
 }
 
+TEST_F(RocksDbEventStoreTest, RacingWritersOnManyStreamsLeaveAGaplessLog) {
+  constexpr int kThreads = 16;
+  constexpr int kAppendsPerThread = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> acknowledged = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsPerThread; ++i) {
+        const std::string stream = absl::StrCat("s", (t + i) % 4);
+        auto version = store_->StreamVersion(stream);
+        ASSERT_THAT(version, IsOk());
+        auto appended = Append(
+            stream, ExpectedVersion::Exactly(*version),
+            {absl::StrCat(t, "-", i, "-a"), absl::StrCat(t, "-", i, "-b")});
+        if (appended.ok()) {
+          acknowledged += 2;
+          // Both events of the append are adjacent in the log.
+          EXPECT_EQ(appended->last_position, appended->first_position + 1);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  auto all = store_->ReadAll({.max_count = 100000});
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->size(), static_cast<size_t>(acknowledged.load()));
+  absl::flat_hash_map<std::string, int64_t> next_version;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const RecordedEvent& event = (*all)[i];
+    EXPECT_EQ(event.position, i + 1);
+    EXPECT_EQ(event.stream_version, next_version[event.stream]++);
+  }
+  EXPECT_EQ(store_->HeadPosition(), all->size());
+}
+
 TEST(RocksDbEventStoreOpenTest, RefusesAnotherSchemaVersion) {
   leadledger::testing::TempDir dir;
   {
@@ -292,21 +339,11 @@ TEST(RocksDbEventStoreOpenTest, RefusesAnotherSchemaVersion) {
     ASSERT_THAT(store, IsOk());
   }
   {
-    rocksdb::DB* db = nullptr;
-    rocksdb::DBOptions options;
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", "events", "streams", "heads", "meta"}) {
-      families.push_back({name, rocksdb::ColumnFamilyOptions()});
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    ASSERT_TRUE(
-        rocksdb::DB::Open(options, dir.Sub("log"), families, &handles, &db)
-            .ok());
-    ASSERT_TRUE(
-        db->Put(rocksdb::WriteOptions(), handles[4], "schema_version", "99")
-            .ok());
-    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
-    delete db;
+    RawDb raw(dir.Sub("log"));
+    ASSERT_TRUE(raw.db()
+                    ->Put(rocksdb::WriteOptions(), raw.Family("meta"),
+                          "schema_version", "99")
+                    .ok());
   }
   EXPECT_THAT(RocksDbEventStore::Open({.path = dir.Sub("log")}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
