@@ -108,26 +108,39 @@ absl::Status ValidateRequest(const AppendRequest& request) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RecordedEvent> DecodeEnvelope(uint64_t position,
-                                             absl::string_view bytes) {
-  events::v1::EventEnvelope envelope;
-  if (!envelope.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
-      envelope.position() != position) {
+// Decodes the envelope stored at `position` into `event`. `scratch` is
+// reused across calls, so a scan does not allocate the message's strings
+// again for every event.
+absl::Status DecodeEnvelope(uint64_t position, absl::string_view bytes,
+                            events::v1::EventEnvelope& scratch,
+                            RecordedEvent& event) {
+  if (!scratch.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      scratch.position() != position) {
     return absl::DataLossError(
         absl::StrCat("event at position ", position, " is unreadable"));
   }
+  event.event_id = scratch.event_id();
+  event.stream = scratch.stream();
+  event.stream_version = scratch.stream_version();
+  event.position = scratch.position();
+  event.type = scratch.type();
+  event.schema_version = scratch.schema_version();
+  event.recorded_time = FromProto(scratch.recorded_time());
+  event.metadata.actor = scratch.actor();
+  event.metadata.correlation_id = scratch.correlation_id();
+  event.metadata.causation_id = scratch.causation_id();
+  event.payload = scratch.payload();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RecordedEvent> DecodeEnvelope(uint64_t position,
+                                             absl::string_view bytes) {
+  events::v1::EventEnvelope scratch;
   RecordedEvent event;
-  event.event_id = std::move(*envelope.mutable_event_id());
-  event.stream = std::move(*envelope.mutable_stream());
-  event.stream_version = envelope.stream_version();
-  event.position = envelope.position();
-  event.type = std::move(*envelope.mutable_type());
-  event.schema_version = envelope.schema_version();
-  event.recorded_time = FromProto(envelope.recorded_time());
-  event.metadata.actor = std::move(*envelope.mutable_actor());
-  event.metadata.correlation_id = std::move(*envelope.mutable_correlation_id());
-  event.metadata.causation_id = std::move(*envelope.mutable_causation_id());
-  event.payload = std::move(*envelope.mutable_payload());
+  if (absl::Status decoded = DecodeEnvelope(position, bytes, scratch, event);
+      !decoded.ok()) {
+    return decoded;
+  }
   return event;
 }
 
@@ -677,6 +690,9 @@ absl::StatusOr<std::vector<RecordedEvent>> RocksDbEventStore::Scan(
   read_options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(
       db_->NewIterator(read_options, events_));
+  events::v1::EventEnvelope scratch;
+  RecordedEvent event;
+  events.reserve(std::min(max_count, 1024));
   for (it->Seek(PositionKey(std::max<uint64_t>(from_position, 1)));
        it->Valid() && events.size() < static_cast<size_t>(max_count);
        it->Next()) {
@@ -684,11 +700,13 @@ absl::StatusOr<std::vector<RecordedEvent>> RocksDbEventStore::Scan(
     if (!position.has_value()) {
       return absl::DataLossError("events family holds a malformed key");
     }
-    absl::StatusOr<RecordedEvent> event =
-        DecodeEnvelope(*position, View(it->value()));
-    if (!event.ok()) return event.status();
-    if (types.empty() || types.contains(event->type)) {
-      events.push_back(*std::move(event));
+    if (absl::Status decoded =
+            DecodeEnvelope(*position, View(it->value()), scratch, event);
+        !decoded.ok()) {
+      return decoded;
+    }
+    if (types.empty() || types.contains(event.type)) {
+      events.push_back(std::move(event));
     }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "read the log");
