@@ -31,4 +31,27 @@ std::string StreamVersionKey(absl::string_view stream, int64_t version) {
                       EncodeUint64(static_cast<uint64_t>(version)));
 }
 
+std::string EncodeRunValue(uint64_t first_position, uint64_t count) {
+  return absl::StrCat(EncodeUint64(first_position), EncodeUint64(count));
+}
+
+std::optional<StreamRun> DecodeRun(absl::string_view key,
+                                   absl::string_view value,
+                                   absl::string_view* stream) {
+  if (key.size() < 9 || key[key.size() - 9] != '\0' || value.size() != 16) {
+    return std::nullopt;
+  }
+  std::optional<uint64_t> version = DecodeUint64(key.substr(key.size() - 8));
+  std::optional<uint64_t> position = DecodeUint64(value.substr(0, 8));
+  std::optional<uint64_t> count = DecodeUint64(value.substr(8));
+  if (!version.has_value() || !position.has_value() || !count.has_value() ||
+      *count == 0 || *version > static_cast<uint64_t>(INT64_MAX)) {
+    return std::nullopt;
+  }
+  *stream = key.substr(0, key.size() - 9);
+  return StreamRun{.first_version = static_cast<int64_t>(*version),
+                   .first_position = *position,
+                   .count = *count};
+}
+
 }  // namespace leadledger::eventstore

@@ -11,7 +11,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "eventstore/fingerprint.h"
 #include "eventstore/keys.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -184,17 +183,6 @@ class IdempotencyExpiry final : public rocksdb::CompactionFilter {
   const absl::Duration retention_;
 };
 
-// Splits a streams-family key into stream and version.
-bool ParseStreamKey(absl::string_view key, absl::string_view* stream,
-                    int64_t* version) {
-  if (key.size() < 9 || key[key.size() - 9] != '\0') return false;
-  std::optional<uint64_t> decoded = DecodeUint64(key.substr(key.size() - 8));
-  if (!decoded.has_value()) return false;
-  *stream = key.substr(0, key.size() - 9);
-  *version = static_cast<int64_t>(*decoded);
-  return true;
-}
-
 }  // namespace
 
 struct RocksDbEventStore::PendingAppend {
@@ -205,7 +193,8 @@ struct RocksDbEventStore::PendingAppend {
   // An earlier append of the same group with the same key and content: this
   // one shares its fate.
   PendingAppend* same_key_leader = nullptr;
-  absl::Notification done;
+  // Set, under queue_mu_, once the group holding this append is decided.
+  bool finished = false;
 };
 
 absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
@@ -331,15 +320,18 @@ RocksDbEventStore::RocksDbEventStore(
       head_position_(head_position),
       hub_([this](uint64_t from,
                   int max_count) { return Scan(from, max_count, {}); },
-           head_position, options_.subscriber_buffer_events),
-      writer_([this] { WriterLoop(); }) {}
+           head_position, options_.subscriber_buffer_events) {}
 
 RocksDbEventStore::~RocksDbEventStore() {
   {
     absl::MutexLock lock(&queue_mu_);
     stopping_ = true;
+    // Appends already queued are still committed by their leaders.
+    auto drained = [this]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
+      return queue_.empty() && !leader_active_;
+    };
+    queue_mu_.Await(absl::Condition(&drained));
   }
-  writer_.join();
   hub_.CloseAll();
   for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
   db_->Close().PermitUncheckedError();
@@ -359,43 +351,43 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
                               : request.idempotency_fingerprint;
   }
   pending.request = std::move(request);
+
+  // Group commit, leader style: the append at the front of the queue, when
+  // no group is being written, takes every queued append (up to the group
+  // limit) and writes them as one batch on its own thread; the others wait
+  // for it. No thread hand-off on the way in or out.
+  std::vector<PendingAppend*> group;
   {
     absl::MutexLock lock(&queue_mu_);
-    if (stopping_) {
-      return absl::UnavailableError("event store is closing");
-    }
+    if (stopping_) return absl::UnavailableError("event store is closing");
     queue_.push_back(&pending);
-  }
-  pending.done.WaitForNotification();
-  return std::move(pending.result);
-}
-
-void RocksDbEventStore::WriterLoop() {
-  std::vector<PendingAppend*> group;
-  while (true) {
-    group.clear();
-    {
-      absl::MutexLock lock(&queue_mu_);
-      auto has_work = [this]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
-        return !queue_.empty() || stopping_;
-      };
-      queue_mu_.Await(absl::Condition(&has_work));
-      if (queue_.empty()) return;  // Stopping, and every append is done.
-      int events = 0;
-      while (!queue_.empty()) {
-        int size = 0;
-        for (const StreamWrite& write : queue_.front()->request.writes) {
-          size += static_cast<int>(write.events.size());
-        }
-        // Always take one append, however large, so nothing starves.
-        if (!group.empty() && events + size > options_.max_group_events) break;
-        events += size;
-        group.push_back(queue_.front());
-        queue_.pop_front();
+    auto finished_or_leading = [&]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
+      return pending.finished ||
+             (!leader_active_ && queue_.front() == &pending);
+    };
+    queue_mu_.Await(absl::Condition(&finished_or_leading));
+    if (pending.finished) return std::move(pending.result);
+    leader_active_ = true;
+    int events = 0;
+    while (!queue_.empty()) {
+      int size = 0;
+      for (const StreamWrite& write : queue_.front()->request.writes) {
+        size += static_cast<int>(write.events.size());
       }
+      // Always take one append, however large, so nothing starves.
+      if (!group.empty() && events + size > options_.max_group_events) break;
+      events += size;
+      group.push_back(queue_.front());
+      queue_.pop_front();
     }
-    CommitGroup(group);
   }
+  CommitGroup(group);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    for (PendingAppend* member : group) member->finished = true;
+    leader_active_ = false;
+  }
+  return std::move(pending.result);
 }
 
 absl::StatusOr<int64_t> RocksDbEventStore::StoredHead(
@@ -432,7 +424,6 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
     if (!write_failure_.ok()) {
       for (PendingAppend* pending : group) {
         pending->result = write_failure_;
-        pending->done.Notify();
       }
       return;
     }
@@ -447,16 +438,18 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
   uint64_t next_position = head_position_.load(std::memory_order_relaxed) + 1;
   const absl::Time now = options_.now();
   const google::protobuf::Timestamp recorded = ToProto(now);
+  // Reused for every event of the group.
+  events::v1::EventEnvelope envelope;
+  std::string serialized;
   // Built only when some subscriber is live to receive it.
   std::shared_ptr<std::vector<RecordedEvent>> published;
   if (hub_.HasLiveSubscribers()) {
     published = std::make_shared<std::vector<RecordedEvent>>();
   }
-  // Completes `pending` now, without writing.
+  // Decides `pending` without writing it.
   auto refuse = [](PendingAppend* pending,
                    absl::StatusOr<AppendResult> result) {
     pending->result = std::move(result);
-    pending->done.Notify();
   };
 
   for (PendingAppend* pending : group) {
@@ -524,7 +517,6 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
 
     AppendResult result;
     result.first_position = next_position;
-    events::v1::EventEnvelope envelope;
     for (size_t i = 0; i < request.writes.size(); ++i) {
       const StreamWrite& write = request.writes[i];
       int64_t version = current[i];
@@ -543,9 +535,8 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
         envelope.set_causation_id(request.metadata.causation_id);
         envelope.set_payload(event.payload);
         const std::string position_key = PositionKey(next_position);
-        batch.Put(events_, position_key, envelope.SerializeAsString());
-        batch.Put(streams_, StreamVersionKey(write.stream, version),
-                  position_key);
+        envelope.SerializeToString(&serialized);
+        batch.Put(events_, position_key, serialized);
         if (published != nullptr) {
           published->push_back(RecordedEvent{
               .event_id = event.event_id,
@@ -561,6 +552,9 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
         }
         ++next_position;
       }
+      const uint64_t count = write.events.size();
+      batch.Put(streams_, StreamVersionKey(write.stream, current[i] + 1),
+                EncodeRunValue(next_position - count, count));
       batch.Put(heads_, write.stream,
                 EncodeUint64(static_cast<uint64_t>(version)));
       new_heads[write.stream] = version;
@@ -586,6 +580,8 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
   if (!accepted.empty()) {
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
+    // Positions, and each stream's versions, are ascending within the batch.
+    write_options.memtable_insert_hint_per_batch = true;
     absl::Status written =
         FromRocks(db_->Write(write_options, &batch), "append to event log");
     if (written.ok()) {
@@ -609,8 +605,6 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
   for (PendingAppend* follower : followers) {
     follower->result = follower->same_key_leader->result;
   }
-  for (PendingAppend* pending : accepted) pending->done.Notify();
-  for (PendingAppend* follower : followers) follower->done.Notify();
 }
 
 absl::StatusOr<RecordedEvent> RocksDbEventStore::ReadAt(uint64_t position) {
@@ -639,29 +633,45 @@ absl::StatusOr<std::vector<RecordedEvent>> RocksDbEventStore::ReadStream(
         "from_version: must not be negative, got ", options.from_version));
   }
   const std::string prefix = StreamKeyPrefix(stream);
+  const bool forward = options.direction == ReadDirection::kForward;
   std::vector<uint64_t> positions;
   {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), streams_));
-    const bool forward = options.direction == ReadDirection::kForward;
-    if (forward) {
-      it->Seek(StreamVersionKey(stream, options.from_version));
-    } else if (options.from_version == kNoStreamVersion) {
-      it->SeekForPrev(StreamVersionKey(stream, INT64_MAX));
-    } else {
-      it->SeekForPrev(StreamVersionKey(stream, options.from_version));
+    // The run holding the first version to read is the last run starting at
+    // or before it.
+    int64_t next_version = options.from_version;
+    if (!forward && next_version == kNoStreamVersion) next_version = INT64_MAX;
+    it->SeekForPrev(StreamVersionKey(stream, next_version));
+    if (forward && (!it->Valid() || !it->key().starts_with(prefix))) {
+      it->Seek(StreamVersionKey(stream, next_version));
     }
     while (it->Valid() && it->key().starts_with(prefix) &&
            positions.size() < static_cast<size_t>(options.max_count)) {
-      std::optional<uint64_t> position = DecodeUint64(View(it->value()));
-      if (!position.has_value()) {
+      absl::string_view run_stream;
+      std::optional<StreamRun> run =
+          DecodeRun(View(it->key()), View(it->value()), &run_stream);
+      if (!run.has_value()) {
         return absl::DataLossError(
             absl::StrCat("stream ", stream, ": index entry is unreadable"));
       }
-      positions.push_back(*position);
       if (forward) {
+        for (int64_t v = std::max(next_version, run->first_version);
+             v <= run->last_version() &&
+             positions.size() < static_cast<size_t>(options.max_count);
+             ++v) {
+          positions.push_back(run->PositionOf(v));
+          next_version = v + 1;
+        }
         it->Next();
       } else {
+        for (int64_t v = std::min(next_version, run->last_version());
+             v >= run->first_version &&
+             positions.size() < static_cast<size_t>(options.max_count);
+             --v) {
+          positions.push_back(run->PositionOf(v));
+          next_version = v - 1;
+        }
         it->Prev();
       }
     }
@@ -807,14 +817,15 @@ absl::StatusOr<VerifyReport> RocksDbEventStore::Verify() {
     if (!it->status().ok()) return FromRocks(it->status(), "verify events");
   }
 
-  // 2. The stream index: versions 0, 1, 2, ... per stream, each pointing at
-  // the event with that stream and version; the head equal to the last one.
+  // 2. The stream index: runs covering versions 0, 1, 2, ... per stream,
+  // each version pointing at the event with that stream and version; the
+  // head equal to the last version.
   uint64_t index_entries = 0;
   {
     std::string stream;
     int64_t last_version = kNoStreamVersion;
     auto check_head = [&] {
-      if (stream.empty() && last_version == kNoStreamVersion) return;
+      if (report.streams == 0) return;
       std::string value;
       rocksdb::Status read = db_->Get(read_options, heads_, stream, &value);
       std::optional<uint64_t> head =
@@ -824,43 +835,47 @@ absl::StatusOr<VerifyReport> RocksDbEventStore::Verify() {
                              last_version));
       }
     };
+    events::v1::EventEnvelope scratch;
+    RecordedEvent event;
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(read_options, streams_));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      absl::string_view key_stream;
-      int64_t version = 0;
-      if (!ParseStreamKey(View(it->key()), &key_stream, &version)) {
-        problem("streams: malformed key");
+      absl::string_view run_stream;
+      std::optional<StreamRun> run =
+          DecodeRun(View(it->key()), View(it->value()), &run_stream);
+      if (!run.has_value()) {
+        problem("streams: malformed entry");
         continue;
       }
-      if (key_stream != stream || report.streams == 0) {
+      if (run_stream != stream || report.streams == 0) {
         check_head();
-        stream = std::string(key_stream);
+        stream = std::string(run_stream);
         last_version = kNoStreamVersion;
         ++report.streams;
       }
-      if (version != last_version + 1) {
+      if (run->first_version != last_version + 1) {
         problem(absl::StrCat("streams: ", stream, " jumps from version ",
-                             last_version, " to ", version));
+                             last_version, " to ", run->first_version));
       }
-      last_version = version;
-      ++index_entries;
-      std::optional<uint64_t> position = DecodeUint64(View(it->value()));
-      std::string value;
-      if (!position.has_value() ||
-          !db_->Get(read_options, events_, PositionKey(*position), &value)
-               .ok()) {
-        problem(absl::StrCat("streams: ", stream, " version ", version,
-                             " points at no event"));
-        continue;
-      }
-      absl::StatusOr<RecordedEvent> event = DecodeEnvelope(*position, value);
-      if (event.ok() &&
-          (event->stream != stream || event->stream_version != version)) {
-        problem(absl::StrCat("streams: ", stream, " version ", version,
-                             " points at position ", *position, " of ",
-                             event->stream, " version ",
-                             event->stream_version));
+      last_version = run->last_version();
+      index_entries += run->count;
+      for (int64_t version = run->first_version; version <= run->last_version();
+           ++version) {
+        const uint64_t position = run->PositionOf(version);
+        std::string value;
+        if (!db_->Get(read_options, events_, PositionKey(position), &value)
+                 .ok()) {
+          problem(absl::StrCat("streams: ", stream, " version ", version,
+                               " points at no event"));
+          continue;
+        }
+        if (DecodeEnvelope(position, value, scratch, event).ok() &&
+            (event.stream != stream || event.stream_version != version)) {
+          problem(absl::StrCat("streams: ", stream, " version ", version,
+                               " points at position ", position, " of ",
+                               event.stream, " version ",
+                               event.stream_version));
+        }
       }
     }
     if (!it->status().ok()) return FromRocks(it->status(), "verify streams");

@@ -1,11 +1,12 @@
 // RocksDbEventStore: the EventStore on an embedded RocksDB.
 //
 // Durability: an append is acknowledged only after the WriteBatch holding it
-// is written with sync=true. One writer thread drains every pending append
-// into one batch (group commit), so concurrent appenders share one fsync.
-// The writer alone assigns versions and positions, checking expected versions
-// against an in-memory cache of stream heads; positions are therefore gapless
-// and in commit order. Idempotency records go into the same batch as the
+// is written with sync=true. Appends queue up; the one at the front becomes
+// the leader and writes every queued append as one batch (group commit), so
+// concurrent appenders share one fsync. Only the leader, one at a time,
+// assigns versions and positions, checking expected versions against an
+// in-memory cache of stream heads; positions are therefore gapless and in
+// commit order. Idempotency records go into the same batch as the
 // events they answer for.
 //
 // A failed write leaves the store read-only until it is reopened: whether
@@ -14,7 +15,8 @@
 //
 // Layout (column families; integers big-endian, see keys.h):
 //   events  : position            -> EventEnvelope
-//   streams : stream '\0' version -> position
+//   streams : stream '\0' first version -> first position, count (a run of
+//             the stream's events written by one append)
 //   heads   : stream              -> version of the stream's last event
 //   dedupe  : idempotency key     -> IdempotencyRecord (expired by compaction)
 //   meta    : "schema_version"    -> decimal
@@ -30,7 +32,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -84,8 +85,8 @@ class RocksDbEventStore final : public EventStore {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<RocksDbEventStore>> Open(
       RocksDbEventStoreOptions options);
 
-  // Completes every pending append, stops the writer, cancels subscriptions
-  // still blocked and closes the database.
+  // Lets every queued append complete, cancels subscriptions still blocked
+  // and closes the database. No append may start during destruction.
   ~RocksDbEventStore() override;
 
   RocksDbEventStore(const RocksDbEventStore&) = delete;
@@ -115,10 +116,10 @@ class RocksDbEventStore final : public EventStore {
                     std::vector<rocksdb::ColumnFamilyHandle*> handles,
                     uint64_t head_position);
 
-  void WriterLoop();
-  // Decides, writes and completes one group of appends. Writer thread only.
+  // Decides and writes one group of appends, setting each one's result. Runs
+  // on the group leader's thread, one group at a time.
   void CommitGroup(const std::vector<PendingAppend*>& group);
-  // Current version of `stream` as the writer knows it. Writer thread only.
+  // Current version of `stream` as the leaders know it. Leader only.
   absl::StatusOr<int64_t> CachedHead(const std::string& stream);
   absl::StatusOr<int64_t> StoredHead(absl::string_view stream);
   absl::StatusOr<RecordedEvent> ReadAt(uint64_t position);
@@ -146,14 +147,14 @@ class RocksDbEventStore final : public EventStore {
   absl::Mutex queue_mu_;
   std::deque<PendingAppend*> queue_ ABSL_GUARDED_BY(queue_mu_);
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // Whether some append is writing its group now.
+  bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
 
-  // Owned by the writer thread.
+  // Used only by the group leader; leaders take turns under queue_mu_.
   absl::flat_hash_map<std::string, int64_t> head_cache_;
-  // Set by the writer after a failed write; every later append fails fast.
+  // Set by a leader after a failed write; every later append fails fast.
   absl::Mutex failure_mu_;
   absl::Status write_failure_ ABSL_GUARDED_BY(failure_mu_);
-
-  std::thread writer_;
 };
 
 }  // namespace leadledger::eventstore
