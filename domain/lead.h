@@ -4,6 +4,7 @@
 #define LEADLEDGER_DOMAIN_LEAD_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -68,6 +69,40 @@ inline constexpr int kMaxTags = 100;
 inline constexpr int kMaxTagLength = 64;
 inline constexpr int kMaxPriority = 3;
 
+enum class TaskKind { kContact, kFollowUp, kCustom };
+enum class TaskStatus { kOpen, kDone, kCancelled };
+
+// A task of a lead's agenda (SPEC §1, §3).
+struct Task {
+  std::string id;
+  std::string owner_id;
+  TaskKind kind = TaskKind::kFollowUp;
+  std::string title;
+  absl::Time due_time = absl::InfinitePast();
+  // Higher is more urgent; see TaskPriority().
+  int priority = 0;
+  TaskStatus status = TaskStatus::kOpen;
+  // Scheduled by the classification rules (at most one open per lead), as
+  // opposed to typed by a user.
+  bool automatic = false;
+  // Id of the event that caused the task; empty for tasks users created.
+  std::string cause_event_id;
+  // Whether TaskDue was recorded for it.
+  bool fell_due = false;
+
+  bool operator==(const Task&) const = default;
+};
+
+// Probability in percent (SPEC §6): the automated value and an optional
+// manual override; the override wins while it is set.
+struct Probability {
+  double automated = 0;
+  std::optional<double> override_value;
+
+  double Effective() const { return override_value.value_or(automated); }
+  bool operator==(const Probability&) const = default;
+};
+
 // The state of one lead, folded from its stream. A default-constructed Lead is
 // the state before the stream's first event (`exists` is false).
 struct Lead {
@@ -78,11 +113,33 @@ struct Lead {
   // Pipeline stage; set for opportunities.
   std::string stage;
   LeadProfile profile;
+  // Derived contact data (SPEC §8).
   std::string email_normalized;
   ContactState email_state = ContactState::kUnset;
+  std::string phone_e164;
+  ContactState phone_state = ContactState::kUnset;
+  std::string mobile_e164;
+  ContactState mobile_state = ContactState::kUnset;
+  // Id of the current classification outcome; empty when unclassified.
+  std::string classification;
+  Probability probability;
+  std::string customer_id;
+  std::string lost_reason;
+  std::string lost_feedback;
+  // The lead this one was merged into (status kMerged).
+  std::string merged_into;
   absl::Time create_time = absl::InfinitePast();
   absl::Time update_time = absl::InfinitePast();
+  // Set while converted / closed (lost or won).
+  std::optional<absl::Time> conversion_time;
+  std::optional<absl::Time> closed_time;
+  // Open tasks by id.
+  std::map<std::string, Task> open_tasks;
+  // Ids of every task the lead ever had, so a replayed schedule is a no-op.
+  std::set<std::string> known_task_ids;
 
+  // The open automatic follow-up, if any (there is at most one).
+  const Task* OpenAutomaticFollowUp() const;
   bool operator==(const Lead&) const = default;
 };
 

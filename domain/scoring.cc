@@ -48,8 +48,8 @@ std::vector<absl::string_view> DistinctValues(const ScoringLead& lead,
 }
 
 // Adds `sign` to the won or the lost count, never going below zero.
-void Add(OutcomeCounts& counts, Outcome outcome, int sign) {
-  int64_t& count = outcome == Outcome::kWon ? counts.won : counts.lost;
+void Add(OutcomeCounts& counts, ClosedOutcome outcome, int sign) {
+  int64_t& count = outcome == ClosedOutcome::kWon ? counts.won : counts.lost;
   count = std::max<int64_t>(0, count + sign);
 }
 
@@ -86,25 +86,27 @@ absl::Status ValidateScoringSettings(const ScoringSettings& settings) {
   return absl::OkStatus();
 }
 
-void FrequencyTable::CountClosed(const ScoringLead& lead, Outcome outcome,
+void FrequencyTable::CountClosed(const ScoringLead& lead, ClosedOutcome outcome,
                                  const ScoringSettings& settings,
                                  int pipeline_stages) {
   Apply(lead, outcome, settings, pipeline_stages, +1);
 }
 
-void FrequencyTable::UncountClosed(const ScoringLead& lead, Outcome outcome,
+void FrequencyTable::UncountClosed(const ScoringLead& lead,
+                                   ClosedOutcome outcome,
                                    const ScoringSettings& settings,
                                    int pipeline_stages) {
   Apply(lead, outcome, settings, pipeline_stages, -1);
 }
 
-void FrequencyTable::Apply(const ScoringLead& lead, Outcome outcome,
+void FrequencyTable::Apply(const ScoringLead& lead, ClosedOutcome outcome,
                            const ScoringSettings& settings, int pipeline_stages,
                            int sign) {
   if (lead.create_time < settings.start_date) return;
   const int stage = EffectiveStage(lead.stage_index, pipeline_stages);
   if (stage < 0) return;
-  const int last_stage = outcome == Outcome::kWon ? pipeline_stages - 1 : stage;
+  const int last_stage =
+      outcome == ClosedOutcome::kWon ? pipeline_stages - 1 : stage;
 
   auto apply_to = [&](Scope& scope) {
     for (int s = 0; s <= last_stage; ++s) {

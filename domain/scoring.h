@@ -72,6 +72,8 @@ struct ScoringSettings {
   std::vector<std::string> fields;
   // Closed leads created before this time are not counted.
   absl::Time start_date = absl::InfinitePast();
+
+  bool operator==(const ScoringSettings&) const = default;
 };
 
 // Checks that every entry of `settings.fields` is one of the kScoringField*
@@ -81,7 +83,7 @@ struct ScoringSettings {
 [[nodiscard]] absl::Status ValidateScoringSettings(
     const ScoringSettings& settings);
 
-enum class Outcome { kWon, kLost };
+enum class ClosedOutcome { kWon, kLost };
 
 // How many closed leads were won and lost.
 struct OutcomeCounts {
@@ -109,12 +111,12 @@ class FrequencyTable {
   // Not counted at all: a lead created before settings.start_date, and a lead
   // without a stage (or a pipeline of no stages), because the prior is read
   // from the first stage's counts and every counted lead must appear there.
-  void CountClosed(const ScoringLead& lead, Outcome outcome,
+  void CountClosed(const ScoringLead& lead, ClosedOutcome outcome,
                    const ScoringSettings& settings, int pipeline_stages);
 
   // Exactly undoes CountClosed with the same arguments, as when a lost lead is
   // restored: pass the lead as it was when counted. No count goes below zero.
-  void UncountClosed(const ScoringLead& lead, Outcome outcome,
+  void UncountClosed(const ScoringLead& lead, ClosedOutcome outcome,
                      const ScoringSettings& settings, int pipeline_stages);
 
   // The raw counts of `stage`, or of `value` in `field`, for the leads of
@@ -145,7 +147,7 @@ class FrequencyTable {
     bool operator==(const Scope&) const = default;
   };
 
-  void Apply(const ScoringLead& lead, Outcome outcome,
+  void Apply(const ScoringLead& lead, ClosedOutcome outcome,
              const ScoringSettings& settings, int pipeline_stages, int sign);
   const Scope* FindScope(absl::string_view team_id) const;
 

@@ -2,12 +2,19 @@
 // messages of proto/leadledger/events/v1 inside event store envelopes. The
 // command path encodes with it; the command path and every projection decode
 // with it.
+//
+// Each event is stored under a type string equal to its domain struct's name
+// ("LeadCreated", "TaskDue", ...) and a schema version, currently 1 for every
+// type. Decoding gives back exactly the encoded value, including whether
+// optional values are present; times keep nanoseconds within the years 1 to
+// 9999 and are clamped to that range. All functions are pure and thread-safe.
 #ifndef LEADLEDGER_PROJECTIONS_EVENT_CODEC_H_
 #define LEADLEDGER_PROJECTIONS_EVENT_CODEC_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "domain/customer.h"
 #include "domain/lead_events.h"
 #include "eventstore/event_store.h"
 
@@ -18,10 +25,21 @@ eventstore::NewEvent EncodeLeadEvent(const domain::LeadEvent& event,
                                      std::string event_id);
 
 // Returns the domain event stored in `recorded`.
-// Errors: DATA_LOSS naming the position when the payload cannot be parsed;
-// FAILED_PRECONDITION when its type or schema version is unknown to this
-// build (written by a newer version).
+// Errors: DATA_LOSS naming the type and the position when the payload cannot
+// be parsed or holds a value this build cannot have written (an unknown enum
+// value, a timestamp out of range); FAILED_PRECONDITION naming the position
+// when its type or schema version is unknown to this build (written by a
+// newer version, or not a lead event).
 [[nodiscard]] absl::StatusOr<domain::LeadEvent> DecodeLeadEvent(
+    const eventstore::RecordedEvent& recorded);
+
+// Returns the stored form of `event` with id `event_id`.
+eventstore::NewEvent EncodeCustomerEvent(const domain::CustomerEvent& event,
+                                         std::string event_id);
+
+// Returns the domain event stored in `recorded`, with the errors of
+// DecodeLeadEvent.
+[[nodiscard]] absl::StatusOr<domain::CustomerEvent> DecodeCustomerEvent(
     const eventstore::RecordedEvent& recorded);
 
 }  // namespace leadledger::projections

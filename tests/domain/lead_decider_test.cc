@@ -62,11 +62,11 @@ TEST(CreateLeadTest, CreatesAnActiveLeadWithTheGivenProfile) {
   EXPECT_EQ(created.stage, "");
   EXPECT_EQ(created.profile.display_name, "Solar panels for the school");
   EXPECT_EQ(created.profile.email, "Ana@Example.com");
-  EXPECT_EQ(created.email_normalized, "ana@example.com");
-  EXPECT_EQ(created.email_state, ContactState::kCorrect);
+  EXPECT_EQ(created.contact.email_normalized, "ana@example.com");
+  EXPECT_EQ(created.contact.email_state, ContactState::kCorrect);
   EXPECT_THAT(created.profile.tags, ElementsAre("b2b", "solar"));
   EXPECT_EQ(created.profile.expected_revenue->currency_code, "EUR");
-  EXPECT_EQ(created.create_time, kNow);
+  EXPECT_EQ(created.time, kNow);
 }
 
 TEST(CreateLeadTest, WithLeadsDisabledCreatesAnOpportunityInTheFirstStage) {
@@ -99,8 +99,8 @@ TEST(CreateLeadTest, KeepsAnInvalidEmailAsTypedAndMarksIt) {
   LeadCreated created = CreatedBy(Lead{}, Create(profile));
 
   EXPECT_EQ(created.profile.email, "not an email");
-  EXPECT_EQ(created.email_normalized, "");
-  EXPECT_EQ(created.email_state, ContactState::kIncorrect);
+  EXPECT_EQ(created.contact.email_normalized, "");
+  EXPECT_EQ(created.contact.email_state, ContactState::kIncorrect);
 }
 
 struct InvalidCase {

@@ -49,12 +49,12 @@ class ScoringTest : public ::testing::Test {
  protected:
   void Won(const ScoringLead& lead, int times = 1) {
     for (int i = 0; i < times; ++i) {
-      table_.CountClosed(lead, Outcome::kWon, settings_, kStages);
+      table_.CountClosed(lead, ClosedOutcome::kWon, settings_, kStages);
     }
   }
   void Lost(const ScoringLead& lead, int times = 1) {
     for (int i = 0; i < times; ++i) {
-      table_.CountClosed(lead, Outcome::kLost, settings_, kStages);
+      table_.CountClosed(lead, ClosedOutcome::kLost, settings_, kStages);
     }
   }
   std::optional<double> Score(const ScoringLead& lead) const {
@@ -259,7 +259,7 @@ TEST_F(ScoringTest, CountsOnlyLeadsCreatedOnOrAfterTheStartDate) {
 
 TEST_F(ScoringTest, LeadsWithoutAStageOrPipelineAreNotCounted) {
   Won(LeadAt(-1));
-  table_.CountClosed(LeadAt(kNew), Outcome::kLost, settings_,
+  table_.CountClosed(LeadAt(kNew), ClosedOutcome::kLost, settings_,
                      /*pipeline_stages=*/0);
 
   EXPECT_EQ(table_, FrequencyTable());
@@ -273,7 +273,7 @@ TEST_F(ReferenceHistoryTest, UncountingExactlyUndoesACount) {
 
   Lost(lost);
   ASSERT_NE(table_, before);
-  table_.UncountClosed(lost, Outcome::kLost, settings_, kStages);
+  table_.UncountClosed(lost, ClosedOutcome::kLost, settings_, kStages);
 
   EXPECT_EQ(table_, before);
 }
@@ -285,8 +285,8 @@ TEST_F(ScoringTest, UncountingEveryLeadLeavesAnEmptyTableAndNoData) {
   Won(lead);
   Lost(lead);
 
-  table_.UncountClosed(lead, Outcome::kWon, settings_, kStages);
-  table_.UncountClosed(lead, Outcome::kLost, settings_, kStages);
+  table_.UncountClosed(lead, ClosedOutcome::kWon, settings_, kStages);
+  table_.UncountClosed(lead, ClosedOutcome::kLost, settings_, kStages);
 
   EXPECT_EQ(table_, FrequencyTable());
   EXPECT_EQ(Score(LeadAt(kNew)), std::nullopt);
@@ -295,7 +295,7 @@ TEST_F(ScoringTest, UncountingEveryLeadLeavesAnEmptyTableAndNoData) {
 TEST_F(ScoringTest, UncountingWhatWasNeverCountedChangesNothing) {
   settings_.fields = {kScoringFieldSource};
   table_.UncountClosed(With(LeadAt(kNew), kScoringFieldSource, {"web"}),
-                       Outcome::kLost, settings_, kStages);
+                       ClosedOutcome::kLost, settings_, kStages);
 
   EXPECT_EQ(table_, FrequencyTable());
 }
@@ -307,7 +307,7 @@ TEST_F(ScoringTest, UncountingATagBelowTheThresholdDropsItFromScoring) {
   FrequencyTable with_49 = table_;
 
   Lost(roof);
-  table_.UncountClosed(roof, Outcome::kLost, settings_, kStages);
+  table_.UncountClosed(roof, ClosedOutcome::kLost, settings_, kStages);
 
   EXPECT_EQ(table_, with_49);
 }
