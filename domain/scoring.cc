@@ -16,7 +16,8 @@
 namespace leadledger::domain {
 namespace {
 
-constexpr absl::string_view kKnownFields[] = {
+// Not constexpr: UBSan builds cannot fold a string_view over an array.
+const absl::string_view kKnownFields[] = {
     kScoringFieldPhoneState, kScoringFieldEmailState, kScoringFieldCountry,
     kScoringFieldState,      kScoringFieldSource,     kScoringFieldLanguage,
     kScoringFieldTags,
