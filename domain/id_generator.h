@@ -8,6 +8,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 
 namespace leadledger {
@@ -19,6 +20,12 @@ class IdGenerator {
   // Returns an id never returned before, made of [a-z0-9-] only.
   virtual std::string NewId() = 0;
 };
+
+// An id derived from `seed` alone, in the alphabet of RandomIdGenerator: the
+// same seed gives the same id in every process and build. For records whose
+// identity follows from their cause (a request id, a causing event), so that
+// a retry or a replay names the same record.
+std::string DeriveId(absl::string_view seed);
 
 // 128 random bits as 26 lower-case base32 characters: collision-free in
 // practice without coordination, which a future multi-node log needs.

@@ -168,6 +168,13 @@ class Subscription {
   virtual void Cancel() = 0;
 };
 
+// An append remembered under an idempotency key.
+struct CommittedAppend {
+  // The fingerprint the append was made with (see AppendRequest).
+  std::string fingerprint;
+  AppendResult result;
+};
+
 // Outcome of EventStore::Verify().
 struct VerifyReport {
   uint64_t events = 0;
@@ -249,6 +256,13 @@ class EventStore {
   // its stream's last version. Problems are reported, not repaired.
   // Errors: UNAVAILABLE when the store cannot be read.
   [[nodiscard]] virtual absl::StatusOr<VerifyReport> Verify() = 0;
+
+  // What the append committed under `idempotency_key`, if it is still
+  // remembered: lets a caller answer a retried request without deciding it
+  // again. Errors: UNAVAILABLE when the store cannot be read; DATA_LOSS when
+  // the record is unreadable.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<CommittedAppend>>
+  LookupIdempotencyKey(absl::string_view idempotency_key) = 0;
 };
 
 }  // namespace leadledger::eventstore

@@ -768,6 +768,23 @@ absl::Status RocksDbEventStore::Backup(const std::string& directory) {
                    absl::StrCat("back up to ", directory));
 }
 
+absl::StatusOr<std::optional<CommittedAppend>>
+RocksDbEventStore::LookupIdempotencyKey(absl::string_view idempotency_key) {
+  std::string stored;
+  rocksdb::Status read = db_->Get(
+      rocksdb::ReadOptions(), dedupe_,
+      rocksdb::Slice(idempotency_key.data(), idempotency_key.size()), &stored);
+  if (read.IsNotFound()) return std::nullopt;
+  if (!read.ok()) return FromRocks(read, "read idempotency key");
+  events::v1::IdempotencyRecord record;
+  if (!record.ParseFromString(stored)) {
+    return absl::DataLossError(absl::StrCat("idempotency key ", idempotency_key,
+                                            ": record unreadable"));
+  }
+  return CommittedAppend{.fingerprint = record.fingerprint(),
+                         .result = FromRecord(record)};
+}
+
 absl::Status RocksDbEventStore::ExpireIdempotencyKeys() {
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction =

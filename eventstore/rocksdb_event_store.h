@@ -103,6 +103,8 @@ class RocksDbEventStore final : public EventStore {
       const SubscribeOptions& options) override;
   absl::Status Backup(const std::string& directory) override;
   absl::StatusOr<VerifyReport> Verify() override;
+  absl::StatusOr<std::optional<CommittedAppend>> LookupIdempotencyKey(
+      absl::string_view idempotency_key) override;
 
   // Compacts the idempotency keys now, dropping those past retention (RocksDB
   // also does this on its own as the keys accumulate).

@@ -28,7 +28,7 @@ LeadCommandHandler::LeadCommandHandler(eventstore::EventStore* store,
     : store_(store), ids_(ids), options_(options) {}
 
 absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
-    absl::string_view stream) {
+    absl::string_view stream, std::optional<int64_t> last_version) {
   LeadSnapshot snapshot;
   eventstore::StreamReadOptions page;
   page.max_count = kFoldPageSize;
@@ -36,6 +36,9 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
     ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> events,
                      store_->ReadStream(stream, page));
     for (const eventstore::RecordedEvent& recorded : events) {
+      if (last_version.has_value() && recorded.stream_version > *last_version) {
+        return snapshot;
+      }
       ASSIGN_OR_RETURN(domain::LeadEvent event,
                        projections::DecodeLeadEvent(recorded));
       snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
@@ -56,12 +59,54 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Load(
   return snapshot;
 }
 
+absl::StatusOr<LeadSnapshot> LeadCommandHandler::LoadAt(
+    absl::string_view lead_id, int64_t version) {
+  ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(LeadStream(lead_id), version));
+  if (!snapshot.lead.exists || snapshot.version != version) {
+    return absl::NotFoundError(
+        absl::StrCat("lead ", lead_id, " has no version ", version));
+  }
+  return snapshot;
+}
+
+absl::StatusOr<std::optional<LeadSnapshot>> LeadCommandHandler::Replayed(
+    absl::string_view lead_id, const std::string& key,
+    const MutationOptions& mutation) {
+  ASSIGN_OR_RETURN(std::optional<eventstore::CommittedAppend> committed,
+                   store_->LookupIdempotencyKey(key));
+  if (!committed.has_value()) return std::nullopt;
+  if (committed->fingerprint != mutation.fingerprint) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("request_id ", mutation.request_id,
+                     " was already used for a different request"));
+  }
+  ASSIGN_OR_RETURN(LeadSnapshot first,
+                   LoadAt(lead_id, committed->result.stream_versions.front()));
+  first.log_position = committed->result.last_position;
+  return first;
+}
+
 absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     absl::string_view lead_id, const domain::LeadCommand& command,
-    const CallContext& context) {
+    const CallContext& context, const MutationOptions& mutation) {
   const std::string stream = LeadStream(lead_id);
+  const std::string key = mutation.request_id.empty()
+                              ? ""
+                              : absl::StrCat("request/", mutation.request_id);
+  if (!key.empty()) {
+    // A retry of an answered request gets the first answer, undecided.
+    ASSIGN_OR_RETURN(std::optional<LeadSnapshot> first,
+                     Replayed(lead_id, key, mutation));
+    if (first.has_value()) return *std::move(first);
+  }
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(stream));
+    if (mutation.expected_version.has_value() &&
+        snapshot.version != *mutation.expected_version) {
+      return absl::AbortedError(absl::StrCat(
+          "etag: lead ", lead_id, " is at etag ", snapshot.version, ", not ",
+          *mutation.expected_version, "; read it again"));
+    }
     ASSIGN_OR_RETURN(std::vector<domain::LeadEvent> events,
                      domain::Decide(snapshot.lead, command));
     if (events.empty()) return snapshot;
@@ -81,15 +126,30 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
                                           ? write.events.front().event_id
                                           : context.correlation_id;
     request.writes.push_back(std::move(write));
+    request.idempotency_key = key;
+    request.idempotency_fingerprint = mutation.fingerprint;
 
     absl::StatusOr<eventstore::AppendResult> appended =
         store_->Append(std::move(request));
     if (appended.ok()) {
+      if (!key.empty()) {
+        // A concurrent retry may have committed first, in which case the
+        // store answered with its result: show the lead as of that append.
+        ASSIGN_OR_RETURN(LeadSnapshot committed,
+                         LoadAt(lead_id, appended->stream_versions.front()));
+        committed.log_position = appended->last_position;
+        return committed;
+      }
       snapshot.version = appended->stream_versions.front();
       snapshot.log_position = appended->last_position;
       return snapshot;
     }
     if (!absl::IsAborted(appended.status())) return appended.status();
+    // With an etag the caller decided on a state that is gone: say so.
+    if (mutation.expected_version.has_value()) {
+      return absl::AbortedError(absl::StrCat(
+          "etag: lead ", lead_id, " changed concurrently; read it again"));
+    }
     // Another writer moved the stream between our read and our append:
     // decide again on the new state after a short, jittered pause.
     absl::Duration pause;

@@ -9,6 +9,7 @@
 #define LEADLEDGER_SERVICES_LEAD_COMMAND_HANDLER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -43,6 +44,18 @@ struct LeadSnapshot {
   uint64_t log_position = 0;
 };
 
+// How a mutation guards against stale reads and retries.
+struct MutationOptions {
+  // The lead's etag as the caller read it: when set, the lead must still be
+  // at this version, else ABORTED.
+  std::optional<int64_t> expected_version;
+  // The request id of the call (AIP-155) and a fingerprint of the request:
+  // a retry with the same id and fingerprint returns the first response and
+  // writes nothing; the same id with another fingerprint is ALREADY_EXISTS.
+  std::string request_id;
+  std::string fingerprint;
+};
+
 struct LeadCommandHandlerOptions {
   // Read-decide-append attempts before contention is reported as ABORTED.
   int max_attempts = 8;
@@ -69,11 +82,23 @@ class LeadCommandHandler {
   // lost a race with another writer, and the errors of Load and Append.
   [[nodiscard]] absl::StatusOr<LeadSnapshot> Execute(
       absl::string_view lead_id, const domain::LeadCommand& command,
-      const CallContext& context);
+      const CallContext& context, const MutationOptions& mutation = {});
+
+  // Returns lead `lead_id` as of stream version `version`.
+  // Errors: as Load; NOT_FOUND when the stream has no such version.
+  [[nodiscard]] absl::StatusOr<LeadSnapshot> LoadAt(absl::string_view lead_id,
+                                                    int64_t version);
 
  private:
-  // Like Load, but a lead without events is an empty snapshot.
-  absl::StatusOr<LeadSnapshot> Fold(absl::string_view stream);
+  // Like Load, but a lead without events is an empty snapshot. Stops after
+  // `last_version` when given.
+  absl::StatusOr<LeadSnapshot> Fold(
+      absl::string_view stream,
+      std::optional<int64_t> last_version = std::nullopt);
+  // The first response to request `key`, if it was already answered.
+  absl::StatusOr<std::optional<LeadSnapshot>> Replayed(
+      absl::string_view lead_id, const std::string& key,
+      const MutationOptions& mutation);
 
   eventstore::EventStore* const store_;
   IdGenerator* const ids_;

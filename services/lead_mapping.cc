@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "domain/lead_decider.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace leadledger::services {
@@ -131,6 +132,29 @@ v1::Lead LeadToProto(const domain::Lead& lead, int64_t version) {
   *out.mutable_update_time() =
       TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(lead.update_time));
   out.set_etag(absl::StrCat(version));
+  out.set_classification(lead.classification);
+  out.set_probability(domain::EffectiveProbability(lead));
+  out.set_automated_probability(lead.probability.automated);
+  if (lead.probability.override_value.has_value()) {
+    out.set_probability_override(*lead.probability.override_value);
+  }
+  out.set_lost_reason(lead.lost_reason);
+  out.set_lost_feedback(lead.lost_feedback);
+  out.set_customer_id(lead.customer_id);
+  if (!lead.merged_into.empty())
+    out.set_merged_into(LeadName(lead.merged_into));
+  out.set_phone_e164(lead.phone_e164);
+  out.set_phone_state(ToProto(lead.phone_state));
+  out.set_mobile_e164(lead.mobile_e164);
+  out.set_mobile_state(ToProto(lead.mobile_state));
+  if (lead.conversion_time.has_value()) {
+    *out.mutable_conversion_time() = TimeUtil::NanosecondsToTimestamp(
+        absl::ToUnixNanos(*lead.conversion_time));
+  }
+  if (lead.closed_time.has_value()) {
+    *out.mutable_close_time() =
+        TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(*lead.closed_time));
+  }
   return out;
 }
 

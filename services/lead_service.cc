@@ -4,7 +4,9 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "domain/id_generator.h"
 #include "domain/lead_commands.h"
 #include "domain/status_macros.h"
 #include "services/grpc_status.h"
@@ -51,6 +53,41 @@ grpc::ServerUnaryReactor* Answer(CallTracker& calls,
   return reactor;
 }
 
+constexpr size_t kMaxRequestIdLength = 128;
+
+absl::Status ValidRequestId(const std::string& request_id) {
+  if (request_id.size() > kMaxRequestIdLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request_id: longer than ", kMaxRequestIdLength, " characters"));
+  }
+  for (char c : request_id) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          "request_id: only printable ASCII without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// What "the same request" means for request_id: the RPC and every field of
+// its request but the request id itself.
+template <typename Request>
+std::string Fingerprint(absl::string_view method, const Request& request) {
+  Request copy = request;
+  copy.clear_request_id();
+  return absl::StrCat(method, "\n", copy.SerializeAsString());
+}
+
+absl::StatusOr<std::optional<int64_t>> ParseEtag(const std::string& etag) {
+  if (etag.empty()) return std::nullopt;
+  int64_t version = 0;
+  if (!absl::SimpleAtoi(etag, &version) || version < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("etag: \"", etag.substr(0, 32), "\" is not an etag"));
+  }
+  return version;
+}
+
 }  // namespace
 
 absl::StatusOr<CallContext> CallContextFromMetadata(
@@ -94,16 +131,183 @@ absl::Status LeadServiceImpl::DoCreateLead(const CallContext& call,
   if (!request.has_lead()) {
     return absl::InvalidArgumentError("lead: required");
   }
-  domain::CreateLead command{.lead_id = ids_->NewId(),
+  RETURN_IF_ERROR(ValidRequestId(request.request_id()));
+  MutationOptions mutation;
+  std::string lead_id;
+  if (request.request_id().empty()) {
+    lead_id = ids_->NewId();
+  } else {
+    // A retry must name the same lead, so its id follows from the request.
+    lead_id = DeriveId(absl::StrCat("lead/", request.request_id()));
+    mutation.request_id = request.request_id();
+    mutation.fingerprint = Fingerprint("CreateLead", request);
+  }
+  domain::CreateLead command{.lead_id = lead_id,
                              .profile = ProfileFromProto(request.lead()),
                              .settings = settings_,
                              .now = clock_->Now()};
   absl::StatusOr<LeadSnapshot> created =
-      handler_->Execute(command.lead_id, command, call);
+      handler_->Execute(command.lead_id, command, call, mutation);
   if (!created.ok()) return InRequestField("lead", created.status());
   *response.mutable_lead() = LeadToProto(created->lead, created->version);
   response.set_log_position(created->log_position);
   return absl::OkStatus();
+}
+
+template <typename Request, typename Response>
+absl::Status LeadServiceImpl::Mutate(absl::string_view method,
+                                     const CallContext& call,
+                                     const Request& request,
+                                     const std::string& etag,
+                                     const domain::LeadCommand& command,
+                                     Response& response) {
+  ASSIGN_OR_RETURN(std::string lead_id, LeadIdFromName("name", request.name()));
+  RETURN_IF_ERROR(ValidRequestId(request.request_id()));
+  MutationOptions mutation;
+  ASSIGN_OR_RETURN(mutation.expected_version, ParseEtag(etag));
+  if (!request.request_id().empty()) {
+    mutation.request_id = request.request_id();
+    mutation.fingerprint = Fingerprint(method, request);
+  }
+  ASSIGN_OR_RETURN(LeadSnapshot snapshot,
+                   handler_->Execute(lead_id, command, call, mutation));
+  *response.mutable_lead() = LeadToProto(snapshot.lead, snapshot.version);
+  response.set_log_position(snapshot.log_position);
+  return absl::OkStatus();
+}
+
+template <typename Request, typename Response, typename MakeCommand>
+grpc::ServerUnaryReactor* LeadServiceImpl::AnswerMutation(
+    absl::string_view method, grpc::CallbackServerContext* context,
+    const Request* request, Response* response, MakeCommand make_command) {
+  return Answer(*calls_, context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
+    const domain::LeadCommand command = make_command(clock_->Now());
+    return Mutate(method, call, *request, request->etag(), command, *response);
+  });
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::UpdateLead(
+    grpc::CallbackServerContext* context, const v1::UpdateLeadRequest* request,
+    v1::UpdateLeadResponse* response) {
+  return Answer(*calls_, context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
+    return DoUpdateLead(call, *request, *response);
+  });
+}
+
+absl::Status LeadServiceImpl::DoUpdateLead(const CallContext& call,
+                                           const v1::UpdateLeadRequest& request,
+                                           v1::UpdateLeadResponse& response) {
+  if (!request.has_lead()) return absl::InvalidArgumentError("lead: required");
+  domain::UpdateLead command{.profile = ProfileFromProto(request.lead()),
+                             .stage = request.lead().stage(),
+                             .settings = settings_,
+                             .now = clock_->Now()};
+  for (const std::string& path : request.update_mask().paths()) {
+    std::optional<domain::LeadField> field = domain::LeadFieldFromName(path);
+    if (!field.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask: \"", path.substr(0, 64),
+                       "\" is not an updatable field of Lead"));
+    }
+    command.fields.insert(*field);
+  }
+  ASSIGN_OR_RETURN(std::string lead_id,
+                   LeadIdFromName("lead.name", request.lead().name()));
+  RETURN_IF_ERROR(ValidRequestId(request.request_id()));
+  MutationOptions mutation;
+  ASSIGN_OR_RETURN(mutation.expected_version, ParseEtag(request.lead().etag()));
+  if (!request.request_id().empty()) {
+    mutation.request_id = request.request_id();
+    mutation.fingerprint = Fingerprint("UpdateLead", request);
+  }
+  absl::StatusOr<LeadSnapshot> updated =
+      handler_->Execute(lead_id, command, call, mutation);
+  if (!updated.ok()) return InRequestField("lead", updated.status());
+  *response.mutable_lead() = LeadToProto(updated->lead, updated->version);
+  response.set_log_position(updated->log_position);
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::ClassifyLead(
+    grpc::CallbackServerContext* context,
+    const v1::ClassifyLeadRequest* request,
+    v1::ClassifyLeadResponse* response) {
+  return AnswerMutation(
+      "ClassifyLead", context, request, response, [&](absl::Time now) {
+        return domain::LeadCommand(
+            domain::ClassifyLead{.outcome_id = request->classification(),
+                                 .settings = settings_,
+                                 .now = now});
+      });
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::ClearClassification(
+    grpc::CallbackServerContext* context,
+    const v1::ClearClassificationRequest* request,
+    v1::ClearClassificationResponse* response) {
+  return AnswerMutation(
+      "ClearClassification", context, request, response, [&](absl::Time now) {
+        return domain::LeadCommand(domain::ClassifyLead{
+            .outcome_id = "", .settings = settings_, .now = now});
+      });
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::MarkLeadLost(
+    grpc::CallbackServerContext* context,
+    const v1::MarkLeadLostRequest* request,
+    v1::MarkLeadLostResponse* response) {
+  return AnswerMutation(
+      "MarkLeadLost", context, request, response, [&](absl::Time now) {
+        return domain::LeadCommand(
+            domain::MarkLeadLost{.reason = request->lost_reason(),
+                                 .feedback = request->feedback(),
+                                 .settings = settings_,
+                                 .now = now});
+      });
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::RestoreLead(
+    grpc::CallbackServerContext* context, const v1::RestoreLeadRequest* request,
+    v1::RestoreLeadResponse* response) {
+  return AnswerMutation(
+      "RestoreLead", context, request, response, [&](absl::Time now) {
+        return domain::LeadCommand(domain::RestoreLead{.now = now});
+      });
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::MarkLeadWon(
+    grpc::CallbackServerContext* context, const v1::MarkLeadWonRequest* request,
+    v1::MarkLeadWonResponse* response) {
+  return AnswerMutation(
+      "MarkLeadWon", context, request, response, [&](absl::Time now) {
+        return domain::LeadCommand(
+            domain::MarkLeadWon{.settings = settings_, .now = now});
+      });
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::SetProbabilityOverride(
+    grpc::CallbackServerContext* context,
+    const v1::SetProbabilityOverrideRequest* request,
+    v1::SetProbabilityOverrideResponse* response) {
+  return AnswerMutation(
+      "SetProbabilityOverride", context, request, response,
+      [&](absl::Time now) {
+        return domain::LeadCommand(domain::SetProbabilityOverride{
+            .value = request->probability(), .now = now});
+      });
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::ClearProbabilityOverride(
+    grpc::CallbackServerContext* context,
+    const v1::ClearProbabilityOverrideRequest* request,
+    v1::ClearProbabilityOverrideResponse* response) {
+  return AnswerMutation("ClearProbabilityOverride", context, request, response,
+                        [&](absl::Time now) {
+                          return domain::LeadCommand(
+                              domain::ClearProbabilityOverride{.now = now});
+                        });
 }
 
 absl::Status LeadServiceImpl::DoGetLead(const v1::GetLeadRequest& request,

@@ -32,6 +32,38 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
   grpc::ServerUnaryReactor* GetLead(grpc::CallbackServerContext* context,
                                     const v1::GetLeadRequest* request,
                                     v1::GetLeadResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateLead(
+      grpc::CallbackServerContext* context,
+      const v1::UpdateLeadRequest* request,
+      v1::UpdateLeadResponse* response) override;
+  grpc::ServerUnaryReactor* ClassifyLead(
+      grpc::CallbackServerContext* context,
+      const v1::ClassifyLeadRequest* request,
+      v1::ClassifyLeadResponse* response) override;
+  grpc::ServerUnaryReactor* ClearClassification(
+      grpc::CallbackServerContext* context,
+      const v1::ClearClassificationRequest* request,
+      v1::ClearClassificationResponse* response) override;
+  grpc::ServerUnaryReactor* MarkLeadLost(
+      grpc::CallbackServerContext* context,
+      const v1::MarkLeadLostRequest* request,
+      v1::MarkLeadLostResponse* response) override;
+  grpc::ServerUnaryReactor* RestoreLead(
+      grpc::CallbackServerContext* context,
+      const v1::RestoreLeadRequest* request,
+      v1::RestoreLeadResponse* response) override;
+  grpc::ServerUnaryReactor* MarkLeadWon(
+      grpc::CallbackServerContext* context,
+      const v1::MarkLeadWonRequest* request,
+      v1::MarkLeadWonResponse* response) override;
+  grpc::ServerUnaryReactor* SetProbabilityOverride(
+      grpc::CallbackServerContext* context,
+      const v1::SetProbabilityOverrideRequest* request,
+      v1::SetProbabilityOverrideResponse* response) override;
+  grpc::ServerUnaryReactor* ClearProbabilityOverride(
+      grpc::CallbackServerContext* context,
+      const v1::ClearProbabilityOverrideRequest* request,
+      v1::ClearProbabilityOverrideResponse* response) override;
 
  private:
   absl::Status DoCreateLead(const CallContext& call,
@@ -39,6 +71,23 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
                             v1::CreateLeadResponse& response);
   absl::Status DoGetLead(const v1::GetLeadRequest& request,
                          v1::GetLeadResponse& response);
+  absl::Status DoUpdateLead(const CallContext& call,
+                            const v1::UpdateLeadRequest& request,
+                            v1::UpdateLeadResponse& response);
+
+  // Runs `command` on the lead named `name` as one mutation of RPC `method`
+  // and fills `response` (a message with `lead` and `log_position`).
+  template <typename Request, typename Response>
+  absl::Status Mutate(absl::string_view method, const CallContext& call,
+                      const Request& request, const std::string& etag,
+                      const domain::LeadCommand& command, Response& response);
+  // Answers a unary RPC whose request names a lead and an etag.
+  template <typename Request, typename Response, typename MakeCommand>
+  grpc::ServerUnaryReactor* AnswerMutation(absl::string_view method,
+                                           grpc::CallbackServerContext* context,
+                                           const Request* request,
+                                           Response* response,
+                                           MakeCommand make_command);
 
   LeadCommandHandler* const handler_;
   const Clock* const clock_;

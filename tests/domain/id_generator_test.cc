@@ -21,6 +21,14 @@ TEST(RandomIdGeneratorTest, IdsAreDistinctAndUseTheIdAlphabet) {
   }
 }
 
+TEST(DeriveIdTest, SameSeedSameIdOtherSeedOtherId) {
+  EXPECT_EQ(DeriveId("request-1"), DeriveId("request-1"));
+  EXPECT_NE(DeriveId("request-1"), DeriveId("request-2"));
+  EXPECT_EQ(DeriveId("").size(), 26u);
+  // Pinned: ids derived in earlier runs must keep naming the same records.
+  EXPECT_EQ(DeriveId("request-1"), "gydbuvdpuuo6keupqptseibxzt");
+}
+
 TEST(SequentialIdGeneratorTest, CountsFromOne) {
   SequentialIdGenerator ids("lead");
   EXPECT_EQ(ids.NewId(), "lead-1");

@@ -68,6 +68,22 @@ TEST_F(IdempotencyTest, RetryReturnsTheFirstResultAndWritesNothing) {
   EXPECT_THAT(Payloads("s"), ElementsAre("a"));
 }
 
+TEST_F(IdempotencyTest, LookupTellsWhatAKeyCommitted) {
+  auto missing = store_->LookupIdempotencyKey("k1");
+  ASSERT_THAT(missing, IsOk());
+  EXPECT_FALSE(missing->has_value());
+  AppendRequest request = OneStream("s", ExpectedVersion::Any(), {"a"}, "k1");
+  request.idempotency_fingerprint = "print";
+  auto first = store_->Append(request);
+  ASSERT_THAT(first, IsOk());
+  auto found = store_->LookupIdempotencyKey("k1");
+  ASSERT_THAT(found, IsOk());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->fingerprint, "print");
+  EXPECT_EQ((*found)->result.last_position, first->last_position);
+  EXPECT_EQ((*found)->result.stream_versions, first->stream_versions);
+}
+
 TEST_F(IdempotencyTest, KeyReusedForOtherContentIsAlreadyExists) {
   ASSERT_THAT(
       store_->Append(OneStream("s", ExpectedVersion::Any(), {"a"}, "k1")),
