@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -32,7 +33,15 @@ constexpr char kUsage[] =
     "  lead create --name=NAME [--email=E] [--contact=C] [--company=C]\n"
     "              [--phone=P] [--mobile=M] [--owner=U] [--team=T]\n"
     "              [--tags=a,b] [--priority=0..3]\n"
-    "  lead get ID                     ID or leads/ID\n";
+    "  lead get ID                     ID or leads/ID\n"
+    "  lead update ID [--name=..] [--email=..] ...   the given fields change\n"
+    "  lead classify ID OUTCOME        e.g. HOT_PROSPECT\n"
+    "  lead unclassify ID\n"
+    "  lead lose ID [--reason=R] [--feedback=F]\n"
+    "  lead restore ID\n"
+    "  lead win ID\n"
+    "  lead probability ID PERCENT|clear\n"
+    "mutations take --etag=E (refuse if the lead changed) and --request_id=R\n";
 
 std::string CodeName(grpc::StatusCode code) {
   static constexpr const char* kNames[] = {"OK",
@@ -191,13 +200,123 @@ int CreateLead(const LeadctlOptions& options, std::ostream& out,
   return kExitOk;
 }
 
+std::string LeadName(const std::string& id) {
+  return absl::StartsWith(id, "leads/") ? id : absl::StrCat("leads/", id);
+}
+
+// Sends one LeadService mutation: `call` is the stub method, `request` a
+// message with name / etag / request_id; prints the response.
+template <typename Request, typename Response, typename Call>
+int Mutation(const LeadctlOptions& options, const std::string& id,
+             Request request, Call call, std::ostream& out, std::ostream& err) {
+  Client client(options);
+  auto stub = v1::LeadService::NewStub(client.channel());
+  request.set_name(LeadName(id));
+  request.set_etag(options.etag);
+  request.set_request_id(options.request_id);
+  Response response;
+  grpc::Status status =
+      ((*stub).*call)(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response, out);
+  return kExitOk;
+}
+
+int UpdateLead(const LeadctlOptions& options, const std::string& id,
+               std::ostream& out, std::ostream& err) {
+  if (options.given_fields.empty()) {
+    return Usage(err, "lead update: give at least one field to change");
+  }
+  Client client(options);
+  auto stub = v1::LeadService::NewStub(client.channel());
+  v1::UpdateLeadRequest request;
+  v1::Lead* lead = request.mutable_lead();
+  lead->set_name(LeadName(id));
+  lead->set_etag(options.etag);
+  lead->set_display_name(options.name);
+  lead->set_contact_name(options.contact);
+  lead->set_company_name(options.company);
+  lead->set_email(options.email);
+  lead->set_phone(options.phone);
+  lead->set_mobile(options.mobile);
+  lead->set_owner_id(options.owner);
+  lead->set_team_id(options.team);
+  for (const std::string& tag : options.tags) lead->add_tags(tag);
+  lead->set_priority(options.priority);
+  for (const std::string& field : options.given_fields) {
+    request.mutable_update_mask()->add_paths(field);
+  }
+  request.set_request_id(options.request_id);
+  v1::UpdateLeadResponse response;
+  grpc::Status status =
+      stub->UpdateLead(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response, out);
+  return kExitOk;
+}
+
+int LeadCommand(const LeadctlOptions& options,
+                const std::vector<std::string>& args, std::ostream& out,
+                std::ostream& err) {
+  const std::string& verb = args[1];
+  const std::string& id = args[2];
+  using Stub = v1::LeadService::Stub;
+  if (verb == "update" && args.size() == 3) {
+    return UpdateLead(options, id, out, err);
+  }
+  if (verb == "classify" && args.size() == 4) {
+    v1::ClassifyLeadRequest request;
+    request.set_classification(args[3]);
+    return Mutation<v1::ClassifyLeadRequest, v1::ClassifyLeadResponse>(
+        options, id, request, &Stub::ClassifyLead, out, err);
+  }
+  if (verb == "unclassify" && args.size() == 3) {
+    return Mutation<v1::ClearClassificationRequest,
+                    v1::ClearClassificationResponse>(
+        options, id, {}, &Stub::ClearClassification, out, err);
+  }
+  if (verb == "lose" && args.size() == 3) {
+    v1::MarkLeadLostRequest request;
+    request.set_lost_reason(options.reason);
+    request.set_feedback(options.feedback);
+    return Mutation<v1::MarkLeadLostRequest, v1::MarkLeadLostResponse>(
+        options, id, request, &Stub::MarkLeadLost, out, err);
+  }
+  if (verb == "restore" && args.size() == 3) {
+    return Mutation<v1::RestoreLeadRequest, v1::RestoreLeadResponse>(
+        options, id, {}, &Stub::RestoreLead, out, err);
+  }
+  if (verb == "win" && args.size() == 3) {
+    return Mutation<v1::MarkLeadWonRequest, v1::MarkLeadWonResponse>(
+        options, id, {}, &Stub::MarkLeadWon, out, err);
+  }
+  if (verb == "probability" && args.size() == 4) {
+    if (args[3] == "clear") {
+      return Mutation<v1::ClearProbabilityOverrideRequest,
+                      v1::ClearProbabilityOverrideResponse>(
+          options, id, {}, &Stub::ClearProbabilityOverride, out, err);
+    }
+    double percent = 0;
+    if (!absl::SimpleAtod(args[3], &percent)) {
+      return Usage(err, absl::StrCat("lead probability: \"", args[3],
+                                     "\" is neither a number nor clear"));
+    }
+    v1::SetProbabilityOverrideRequest request;
+    request.set_probability(percent);
+    return Mutation<v1::SetProbabilityOverrideRequest,
+                    v1::SetProbabilityOverrideResponse>(
+        options, id, request, &Stub::SetProbabilityOverride, out, err);
+  }
+  return Usage(
+      err, absl::StrCat("unknown command \"", absl::StrJoin(args, " "), "\""));
+}
+
 int GetLead(const LeadctlOptions& options, const std::string& id,
             std::ostream& out, std::ostream& err) {
   Client client(options);
   auto stub = v1::LeadService::NewStub(client.channel());
   v1::GetLeadRequest request;
-  request.set_name(absl::StartsWith(id, "leads/") ? id
-                                                  : absl::StrCat("leads/", id));
+  request.set_name(LeadName(id));
   v1::GetLeadResponse response;
   grpc::Status status =
       stub->GetLead(client.Context().get(), request, &response);
@@ -222,6 +341,7 @@ int RunLeadctl(const LeadctlOptions& options,
     if (args[1] == "get" && args.size() == 3) {
       return GetLead(options, args[2], out, err);
     }
+    if (args.size() >= 3) return LeadCommand(options, args, out, err);
   }
   return Usage(
       err, absl::StrCat("unknown command \"", absl::StrJoin(args, " "), "\""));

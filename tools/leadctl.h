@@ -3,6 +3,11 @@
 //   leadctl health
 //   leadctl lead create --name NAME [--email ...] [--contact ...] ...
 //   leadctl lead get ID|leads/ID
+//   leadctl lead update ID --name ... (the fields given become the mask)
+//   leadctl lead classify ID OUTCOME | lead unclassify ID
+//   leadctl lead lose ID [--reason ...] [--feedback ...] | restore ID | win ID
+//   leadctl lead probability ID PERCENT|clear
+// Mutations take --etag and --request_id.
 //
 // Output is human-readable "field: value" lines, or JSON with --json.
 #ifndef LEADLEDGER_TOOLS_LEADCTL_H_
@@ -32,6 +37,15 @@ struct LeadctlOptions {
   std::string team;
   std::vector<std::string> tags;
   int priority = 0;
+  // Fields given on the command line, by their Lead field names: the update
+  // mask of "lead update".
+  std::vector<std::string> given_fields;
+  // "lead lose".
+  std::string reason;
+  std::string feedback;
+  // Any mutation.
+  std::string etag;
+  std::string request_id;
 };
 
 // Exit codes.

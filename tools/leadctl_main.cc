@@ -6,6 +6,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "tools/leadctl.h"
 
@@ -24,11 +27,56 @@ ABSL_FLAG(std::string, team, "", "lead create: sales team id");
 ABSL_FLAG(std::vector<std::string>, tags, {},
           "lead create: comma-separated tags");
 ABSL_FLAG(int, priority, 0, "lead create: priority 0..3");
+ABSL_FLAG(std::string, reason, "",
+          "lead lose: one of the workspace's lost reasons");
+ABSL_FLAG(std::string, feedback, "", "lead lose: why the lead was lost");
+ABSL_FLAG(std::string, etag, "",
+          "mutations: refuse unless the lead is at this etag");
+ABSL_FLAG(std::string, request_id, "",
+          "mutations: makes a retry return the first answer");
+
+namespace {
+
+// Whether flag `name` appears in `argv` ("--name", "--name=v", "-name", ...),
+// so that an update can set a field to "" and leave the others alone.
+bool Given(int argc, char** argv, absl::string_view name) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--")) absl::ConsumePrefix(&arg, "-");
+    if (arg == name || absl::StartsWith(arg, absl::StrCat(name, "="))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The Lead fields whose flags were given, for the update mask.
+std::vector<std::string> GivenFields(int argc, char** argv) {
+  static const std::pair<const char*, const char*> kFlagToField[] = {
+      {"name", "display_name"},
+      {"contact", "contact_name"},
+      {"company", "company_name"},
+      {"email", "email"},
+      {"phone", "phone"},
+      {"mobile", "mobile"},
+      {"owner", "owner_id"},
+      {"team", "team_id"},
+      {"tags", "tags"},
+      {"priority", "priority"}};
+  std::vector<std::string> fields;
+  for (const auto& [flag, field] : kFlagToField) {
+    if (Given(argc, argv, flag)) fields.push_back(field);
+  }
+  return fields;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "leadctl [--server=HOST:PORT] [--json] health | lead create --name=N | "
-      "lead get ID");
+      "leadctl [--server=HOST:PORT] [--json] health | lead create|get|update|"
+      "classify|unclassify|lose|restore|win|probability ...");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   leadledger::tools::LeadctlOptions options;
   options.server = absl::GetFlag(FLAGS_server);
@@ -45,6 +93,11 @@ int main(int argc, char** argv) {
   options.team = absl::GetFlag(FLAGS_team);
   options.tags = absl::GetFlag(FLAGS_tags);
   options.priority = absl::GetFlag(FLAGS_priority);
+  options.given_fields = GivenFields(argc, argv);
+  options.reason = absl::GetFlag(FLAGS_reason);
+  options.feedback = absl::GetFlag(FLAGS_feedback);
+  options.etag = absl::GetFlag(FLAGS_etag);
+  options.request_id = absl::GetFlag(FLAGS_request_id);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   return leadledger::tools::RunLeadctl(options, args, std::cout, std::cerr);
 }

@@ -190,6 +190,49 @@ TEST_F(ServerBinaryTest, LeadctlCreatesReadsAndChecksHealth) {
   EXPECT_THAT(usage.output, HasSubstr("usage"));
 }
 
+TEST_F(ServerBinaryTest, LeadctlMutatesLeads) {
+  ServerProcess server(dir_, data_dir());
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  const std::string address = server.address();
+  CommandResult created = Leadctl(address, {"lead", "create", "--name=Roof"});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const size_t at = created.output.find("lead.name: leads/");
+  ASSERT_NE(at, std::string::npos) << created.output;
+  const size_t start = at + std::string("lead.name: leads/").size();
+  const std::string id =
+      created.output.substr(start, created.output.find('\n', start) - start);
+
+  auto run = [&](std::vector<std::string> args) {
+    CommandResult result = Leadctl(address, std::move(args));
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return result.output;
+  };
+  EXPECT_THAT(run({"lead", "update", id, "--contact=Ana", "--etag=0"}),
+              HasSubstr("lead.contact_name: Ana"));
+  EXPECT_THAT(run({"lead", "classify", id, "HOT_PROSPECT"}),
+              HasSubstr("lead.classification: HOT_PROSPECT"));
+  EXPECT_THAT(run({"lead", "probability", id, "40"}),
+              HasSubstr("lead.probability: 40"));
+  EXPECT_THAT(run({"lead", "probability", id, "clear"}),
+              ::testing::Not(HasSubstr("probability_override")));
+  EXPECT_THAT(run({"lead", "lose", id, "--reason=Too expensive"}),
+              HasSubstr("lead.status: LEAD_STATUS_LOST"));
+  EXPECT_THAT(run({"lead", "restore", id}),
+              HasSubstr("lead.status: LEAD_STATUS_ACTIVE"));
+  EXPECT_THAT(run({"lead", "unclassify", id}),
+              ::testing::Not(HasSubstr("classification")));
+
+  CommandResult won = Leadctl(address, {"lead", "win", id});
+  EXPECT_EQ(won.exit_code, 1);
+  EXPECT_THAT(won.output, HasSubstr("FAILED_PRECONDITION"));
+  CommandResult stale =
+      Leadctl(address, {"lead", "update", id, "--contact=Bo", "--etag=0"});
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_THAT(stale.output, HasSubstr("ABORTED"));
+  EXPECT_EQ(Leadctl(address, {"lead", "update", id}).exit_code, 2);
+  EXPECT_EQ(Leadctl(address, {"lead", "probability", id, "lots"}).exit_code, 2);
+}
+
 TEST_F(ServerBinaryTest, ReflectionDescribesTheApi) {
   ServerProcess server(dir_, data_dir());
   ASSERT_TRUE(server.WaitUntilServing()) << server.log();
