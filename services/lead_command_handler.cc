@@ -3,6 +3,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -57,6 +58,97 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Load(
     return absl::NotFoundError(absl::StrCat("lead ", lead_id, " not found"));
   }
   return snapshot;
+}
+
+void LeadCommandHandler::BackOff(int attempt) {
+  absl::Duration pause;
+  {
+    absl::MutexLock lock(&jitter_mu_);
+    pause = absl::Nanoseconds(absl::Uniform<int64_t>(
+        jitter_, 0,
+        absl::ToInt64Nanoseconds(options_.backoff_step * attempt) + 1));
+  }
+  absl::SleepFor(pause);
+}
+
+absl::StatusOr<LeadCommandHandler::MergeResult>
+LeadCommandHandler::ExecuteMerge(const domain::MergeLeads& command,
+                                 const CallContext& context,
+                                 const MutationOptions& mutation) {
+  const std::string key = mutation.request_id.empty()
+                              ? ""
+                              : absl::StrCat("request/", mutation.request_id);
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    std::vector<domain::Lead> leads;
+    absl::flat_hash_map<std::string, int64_t> versions;
+    for (const std::string& id : command.lead_ids) {
+      ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(LeadStream(id)));
+      versions[id] = snapshot.version;
+      leads.push_back(std::move(snapshot.lead));
+    }
+    if (!key.empty()) {
+      ASSIGN_OR_RETURN(std::optional<eventstore::CommittedAppend> committed,
+                       store_->LookupIdempotencyKey(key));
+      if (committed.has_value()) {
+        if (committed->fingerprint != mutation.fingerprint) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("request_id ", mutation.request_id,
+                           " was already used for a different request"));
+        }
+        // Answered before: the head is the lead that is not merged away.
+        for (const domain::Lead& lead : leads) {
+          if (lead.status == domain::LeadStatus::kMerged) continue;
+          MergeResult first;
+          ASSIGN_OR_RETURN(first.head, Load(lead.id));
+          for (const domain::Lead& other : leads) {
+            if (other.merged_into == lead.id)
+              first.merged_ids.push_back(other.id);
+          }
+          first.head.log_position = committed->result.last_position;
+          return first;
+        }
+      }
+    }
+    ASSIGN_OR_RETURN(domain::MergeDecision decision,
+                     domain::DecideMerge(leads, command));
+    eventstore::AppendRequest request;
+    request.metadata.actor = context.actor;
+    request.metadata.correlation_id = context.correlation_id;
+    request.idempotency_key = key;
+    request.idempotency_fingerprint = mutation.fingerprint;
+    for (const auto& [lead_id, events] : decision.events) {
+      eventstore::StreamWrite write;
+      write.stream = LeadStream(lead_id);
+      write.expected_version =
+          eventstore::ExpectedVersion::Exactly(versions[lead_id]);
+      for (const domain::LeadEvent& event : events) {
+        write.events.push_back(
+            projections::EncodeLeadEvent(event, ids_->NewId()));
+      }
+      request.writes.push_back(std::move(write));
+    }
+    if (request.metadata.correlation_id.empty()) {
+      request.metadata.correlation_id =
+          request.writes.front().events.front().event_id;
+    }
+    absl::StatusOr<eventstore::AppendResult> appended =
+        store_->Append(std::move(request));
+    if (appended.ok()) {
+      MergeResult result;
+      ASSIGN_OR_RETURN(result.head, LoadAt(decision.head_id,
+                                           appended->stream_versions.front()));
+      result.head.log_position = appended->last_position;
+      for (size_t i = 1; i < decision.events.size(); ++i) {
+        result.merged_ids.push_back(decision.events[i].first);
+      }
+      return result;
+    }
+    if (!absl::IsAborted(appended.status())) return appended.status();
+    BackOff(attempt);
+  }
+  return absl::AbortedError(absl::StrCat(
+      "merge: the leads changed concurrently ", options_.max_attempts,
+      " times in a row; retry the request"));
 }
 
 absl::StatusOr<LeadSnapshot> LeadCommandHandler::LoadAt(
@@ -152,14 +244,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     }
     // Another writer moved the stream between our read and our append:
     // decide again on the new state after a short, jittered pause.
-    absl::Duration pause;
-    {
-      absl::MutexLock lock(&jitter_mu_);
-      pause = absl::Nanoseconds(absl::Uniform<int64_t>(
-          jitter_, 0,
-          absl::ToInt64Nanoseconds(options_.backoff_step * attempt) + 1));
-    }
-    absl::SleepFor(pause);
+    BackOff(attempt);
   }
   return absl::AbortedError(absl::StrCat(
       "lead ", lead_id, ": changed concurrently ", options_.max_attempts,

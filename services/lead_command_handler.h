@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
@@ -84,6 +85,21 @@ class LeadCommandHandler {
       absl::string_view lead_id, const domain::LeadCommand& command,
       const CallContext& context, const MutationOptions& mutation = {});
 
+  // The outcome of a merge: the surviving lead and the merged-away ids.
+  struct MergeResult {
+    LeadSnapshot head;
+    std::vector<std::string> merged_ids;
+  };
+
+  // Decides a merge over every lead of `command.lead_ids` and appends the
+  // events of all of them atomically, each stream at the version it was
+  // read at; retries from the read when another writer got in between.
+  // Errors: those of DecideMerge, ABORTED after too many races, and the
+  // errors of Load and Append.
+  [[nodiscard]] absl::StatusOr<MergeResult> ExecuteMerge(
+      const domain::MergeLeads& command, const CallContext& context,
+      const MutationOptions& mutation = {});
+
   // Returns lead `lead_id` as of stream version `version`.
   // Errors: as Load; NOT_FOUND when the stream has no such version.
   [[nodiscard]] absl::StatusOr<LeadSnapshot> LoadAt(absl::string_view lead_id,
@@ -95,6 +111,8 @@ class LeadCommandHandler {
   absl::StatusOr<LeadSnapshot> Fold(
       absl::string_view stream,
       std::optional<int64_t> last_version = std::nullopt);
+  // Sleeps a random, growing moment before attempt `attempt` + 1.
+  void BackOff(int attempt);
   // The first response to request `key`, if it was already answered.
   absl::StatusOr<std::optional<LeadSnapshot>> Replayed(
       absl::string_view lead_id, const std::string& key,

@@ -1,13 +1,16 @@
 #include "services/lead_service.h"
 
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "domain/id_generator.h"
 #include "domain/lead_commands.h"
+#include "domain/lead_decider.h"
 #include "domain/status_macros.h"
 #include "services/grpc_status.h"
 #include "services/lead_mapping.h"
@@ -308,6 +311,58 @@ grpc::ServerUnaryReactor* LeadServiceImpl::ClearProbabilityOverride(
                           return domain::LeadCommand(
                               domain::ClearProbabilityOverride{.now = now});
                         });
+}
+
+grpc::ServerUnaryReactor* LeadServiceImpl::MergeLeads(
+    grpc::CallbackServerContext* context, const v1::MergeLeadsRequest* request,
+    v1::MergeLeadsResponse* response) {
+  return Answer(*calls_, context, [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
+    return DoMergeLeads(call, *request, *response);
+  });
+}
+
+absl::Status LeadServiceImpl::DoMergeLeads(const CallContext& call,
+                                           const v1::MergeLeadsRequest& request,
+                                           v1::MergeLeadsResponse& response) {
+  if (request.names_size() > static_cast<int>(domain::kMaxMergeLeads)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "names: at most ", domain::kMaxMergeLeads, " leads merge at once"));
+  }
+  domain::MergeLeads command{.owner_id = request.owner_id(),
+                             .team_id = request.team_id(),
+                             .settings = settings_,
+                             .now = clock_->Now()};
+  for (int i = 0; i < request.names_size(); ++i) {
+    ASSIGN_OR_RETURN(
+        std::string lead_id,
+        LeadIdFromName(absl::StrCat("names[", i, "]"), request.names(i)));
+    command.lead_ids.push_back(std::move(lead_id));
+  }
+  RETURN_IF_ERROR(ValidRequestId(request.request_id()));
+  MutationOptions mutation;
+  if (!request.request_id().empty()) {
+    mutation.request_id = request.request_id();
+    mutation.fingerprint = Fingerprint("MergeLeads", request);
+  }
+  absl::StatusOr<LeadCommandHandler::MergeResult> merged =
+      handler_->ExecuteMerge(command, call, mutation);
+  if (!merged.ok()) {
+    // The domain names its input "lead_ids"; callers sent "names".
+    if (absl::IsInvalidArgument(merged.status()) &&
+        absl::StartsWith(merged.status().message(), "lead_ids")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "names", merged.status().message().substr(strlen("lead_ids"))));
+    }
+    return merged.status();
+  }
+  *response.mutable_lead() =
+      LeadToProto(merged->head.lead, merged->head.version);
+  for (const std::string& id : merged->merged_ids) {
+    response.add_merged_leads(LeadName(id));
+  }
+  response.set_log_position(merged->head.log_position);
+  return absl::OkStatus();
 }
 
 absl::Status LeadServiceImpl::DoGetLead(const v1::GetLeadRequest& request,

@@ -64,6 +64,10 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ClearProbabilityOverrideRequest* request,
       v1::ClearProbabilityOverrideResponse* response) override;
+  grpc::ServerUnaryReactor* MergeLeads(
+      grpc::CallbackServerContext* context,
+      const v1::MergeLeadsRequest* request,
+      v1::MergeLeadsResponse* response) override;
 
  private:
   absl::Status DoCreateLead(const CallContext& call,
@@ -71,6 +75,9 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
                             v1::CreateLeadResponse& response);
   absl::Status DoGetLead(const v1::GetLeadRequest& request,
                          v1::GetLeadResponse& response);
+  absl::Status DoMergeLeads(const CallContext& call,
+                            const v1::MergeLeadsRequest& request,
+                            v1::MergeLeadsResponse& response);
   absl::Status DoUpdateLead(const CallContext& call,
                             const v1::UpdateLeadRequest& request,
                             v1::UpdateLeadResponse& response);

@@ -41,6 +41,7 @@ constexpr char kUsage[] =
     "  lead restore ID\n"
     "  lead win ID\n"
     "  lead probability ID PERCENT|clear\n"
+    "  lead merge ID ID... [--owner=U] [--team=T]\n"
     "mutations take --etag=E (refuse if the lead changed) and --request_id=R\n";
 
 std::string CodeName(grpc::StatusCode code) {
@@ -263,6 +264,22 @@ int LeadCommand(const LeadctlOptions& options,
   using Stub = v1::LeadService::Stub;
   if (verb == "update" && args.size() == 3) {
     return UpdateLead(options, id, out, err);
+  }
+  if (verb == "merge" && args.size() >= 4) {
+    Client client(options);
+    auto stub = v1::LeadService::NewStub(client.channel());
+    v1::MergeLeadsRequest request;
+    for (size_t i = 2; i < args.size(); ++i)
+      request.add_names(LeadName(args[i]));
+    request.set_owner_id(options.owner);
+    request.set_team_id(options.team);
+    request.set_request_id(options.request_id);
+    v1::MergeLeadsResponse response;
+    grpc::Status status =
+        stub->MergeLeads(client.Context().get(), request, &response);
+    if (!status.ok()) return Failed(status, err);
+    Print(options, response, out);
+    return kExitOk;
   }
   if (verb == "classify" && args.size() == 4) {
     v1::ClassifyLeadRequest request;

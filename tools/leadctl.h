@@ -7,6 +7,7 @@
 //   leadctl lead classify ID OUTCOME | lead unclassify ID
 //   leadctl lead lose ID [--reason ...] [--feedback ...] | restore ID | win ID
 //   leadctl lead probability ID PERCENT|clear
+//   leadctl lead merge ID ID... [--owner ...] [--team ...]
 // Mutations take --etag and --request_id.
 //
 // Output is human-readable "field: value" lines, or JSON with --json.

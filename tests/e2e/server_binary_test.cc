@@ -230,6 +230,13 @@ TEST_F(ServerBinaryTest, LeadctlMutatesLeads) {
   EXPECT_EQ(stale.exit_code, 1);
   EXPECT_THAT(stale.output, HasSubstr("ABORTED"));
   EXPECT_EQ(Leadctl(address, {"lead", "update", id}).exit_code, 2);
+  CommandResult other = Leadctl(address, {"lead", "create", "--name=Dup"});
+  ASSERT_EQ(other.exit_code, 0) << other.output;
+  const size_t other_at = other.output.find("lead.name: leads/") + 17;
+  const std::string other_id = other.output.substr(
+      other_at, other.output.find('\n', other_at) - other_at);
+  EXPECT_THAT(run({"lead", "merge", id, other_id}),
+              HasSubstr("merged_leads: leads/" + other_id));
   EXPECT_EQ(Leadctl(address, {"lead", "probability", id, "lots"}).exit_code, 2);
 }
 

@@ -308,5 +308,77 @@ TEST_F(LeadMutationsTest, MutationRetryReturnsTheFirstResponse) {
   EXPECT_EQ(Get(lead.name()).classification(), "ON_THE_FENCE");
 }
 
+TEST_F(LeadMutationsTest, MergeKeepsOneLeadAndPointsTheOthersAtIt) {
+  v1::Lead oldest = NewLead("Roof, first call");
+  clock_.Advance(absl::Minutes(1));
+  v1::Lead newer = NewLead("Roof, web form");
+  v1::UpdateLeadRequest update;
+  update.mutable_lead()->set_name(newer.name());
+  update.mutable_lead()->set_email("ana@ruiz.es");
+  update.mutable_update_mask()->add_paths("email");
+  v1::UpdateLeadResponse updated;
+  ASSERT_TRUE(stub_->UpdateLead(Context().get(), update, &updated).ok());
+
+  v1::MergeLeadsRequest merge;
+  merge.add_names(newer.name());
+  merge.add_names(oldest.name());
+  merge.set_owner_id("u9");
+  merge.set_request_id("merge-1");
+  v1::MergeLeadsResponse merged;
+  grpc::Status status = stub_->MergeLeads(Context().get(), merge, &merged);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // Both are leads, both active, no stage or probability: the oldest wins.
+  EXPECT_EQ(merged.lead().name(), oldest.name());
+  EXPECT_EQ(merged.lead().display_name(), "Roof, first call");
+  EXPECT_EQ(merged.lead().email(), "ana@ruiz.es");
+  EXPECT_EQ(merged.lead().owner_id(), "u9");
+  EXPECT_THAT(merged.merged_leads(), ElementsAre(newer.name()));
+
+  v1::Lead away = Get(newer.name());
+  EXPECT_EQ(away.status(), v1::LEAD_STATUS_MERGED);
+  EXPECT_EQ(away.merged_into(), oldest.name());
+  v1::ClassifyLeadResponse classified;
+  grpc::Status on_merged = Classify(newer.name(), "HOT_PROSPECT", &classified);
+  EXPECT_EQ(on_merged.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(on_merged.error_message(), HasSubstr(oldest.name().substr(6)));
+
+  // A retry answers as the first call; merging again is refused.
+  v1::MergeLeadsResponse retried;
+  ASSERT_TRUE(stub_->MergeLeads(Context().get(), merge, &retried).ok());
+  EXPECT_EQ(retried.lead().name(), oldest.name());
+  EXPECT_EQ(retried.log_position(), merged.log_position());
+  merge.clear_request_id();
+  grpc::Status again = stub_->MergeLeads(Context().get(), merge, &retried);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(LeadMutationsTest, MergeRefusesBadInput) {
+  v1::Lead lead = NewLead();
+  v1::MergeLeadsResponse response;
+  v1::MergeLeadsRequest alone;
+  alone.add_names(lead.name());
+  grpc::Status status = stub_->MergeLeads(Context().get(), alone, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("names"));
+
+  v1::MergeLeadsRequest twice = alone;
+  twice.add_names(lead.name());
+  status = stub_->MergeLeads(Context().get(), twice, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("itself"));
+
+  v1::MergeLeadsRequest unknown = alone;
+  unknown.add_names("leads/ghost");
+  status = stub_->MergeLeads(Context().get(), unknown, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("ghost"));
+
+  v1::MergeLeadsRequest malformed = alone;
+  malformed.add_names("tasks/1");
+  status = stub_->MergeLeads(Context().get(), malformed, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("names[1]"));
+}
+
 }  // namespace
 }  // namespace leadledger::services
