@@ -10,6 +10,9 @@ namespace leadledger::services {
 
 // Same code (absl and gRPC share the numbering) and message. INTERNAL and
 // UNKNOWN errors keep a generic message: internals never reach a caller.
+// INVALID_ARGUMENT whose message starts with a field path ("lead.email: ...")
+// also carries a google.rpc.Status with a google.rpc.BadRequest naming the
+// field, in the standard rich-error trailer.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace leadledger::services

@@ -9,6 +9,8 @@
 #include "eventstore/rocksdb_event_store.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -108,6 +110,25 @@ TEST_F(LeadServiceTest, EmptyDisplayNameIsInvalidArgumentNamingTheField) {
   grpc::Status status = Create(lead, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("lead.display_name"));
+}
+
+TEST_F(LeadServiceTest, InvalidArgumentCarriesABadRequestNamingTheField) {
+  v1::Lead lead;
+  lead.set_display_name("x");
+  lead.set_priority(9);
+  v1::CreateLeadResponse response;
+  grpc::Status status = Create(lead, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(status.error_details()));
+  EXPECT_EQ(rich.code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(rich.details_size(), 1);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(rich.details(0).UnpackTo(&bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(), "lead.priority");
+  EXPECT_THAT(bad_request.field_violations(0).description(),
+              HasSubstr("0 to 3"));
 }
 
 TEST_F(LeadServiceTest, MissingLeadIsInvalidArgument) {
