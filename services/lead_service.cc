@@ -23,9 +23,8 @@ constexpr size_t kMaxMetadataValueLength = 256;
 // Prefixes the field named in a domain INVALID_ARGUMENT with the request
 // field that holds it ("display_name: ..." -> "lead.display_name: ...").
 absl::Status InRequestField(absl::string_view prefix, absl::Status status) {
-  if (!absl::IsInvalidArgument(status)) return status;
-  return absl::InvalidArgumentError(
-      absl::StrCat(prefix, ".", status.message()));
+  if (prefix.empty() || !absl::IsInvalidArgument(status)) return status;
+  return absl::InvalidArgumentError(absl::StrCat(prefix, status.message()));
 }
 
 absl::StatusOr<std::string> MetadataValue(
@@ -151,7 +150,7 @@ absl::Status LeadServiceImpl::DoCreateLead(const CallContext& call,
                              .now = clock_->Now()};
   absl::StatusOr<LeadSnapshot> created =
       handler_->Execute(command.lead_id, command, call, mutation);
-  if (!created.ok()) return InRequestField("lead", created.status());
+  if (!created.ok()) return InRequestField("lead.", created.status());
   *response.mutable_lead() = LeadToProto(created->lead, created->version);
   response.set_log_position(created->log_position);
   return absl::OkStatus();
@@ -161,21 +160,26 @@ template <typename Request, typename Response>
 absl::Status LeadServiceImpl::Mutate(absl::string_view method,
                                      const CallContext& call,
                                      const Request& request,
-                                     const std::string& etag,
+                                     const LeadTarget& target,
                                      const domain::LeadCommand& command,
                                      Response& response) {
-  ASSIGN_OR_RETURN(std::string lead_id, LeadIdFromName("name", request.name()));
+  ASSIGN_OR_RETURN(
+      std::string lead_id,
+      LeadIdFromName(absl::StrCat(target.prefix, "name"), target.name));
   RETURN_IF_ERROR(ValidRequestId(request.request_id()));
   MutationOptions mutation;
-  ASSIGN_OR_RETURN(mutation.expected_version, ParseEtag(etag));
+  absl::StatusOr<std::optional<int64_t>> etag = ParseEtag(target.etag);
+  if (!etag.ok()) return InRequestField(target.prefix, etag.status());
+  mutation.expected_version = *etag;
   if (!request.request_id().empty()) {
     mutation.request_id = request.request_id();
     mutation.fingerprint = Fingerprint(method, request);
   }
-  ASSIGN_OR_RETURN(LeadSnapshot snapshot,
-                   handler_->Execute(lead_id, command, call, mutation));
-  *response.mutable_lead() = LeadToProto(snapshot.lead, snapshot.version);
-  response.set_log_position(snapshot.log_position);
+  absl::StatusOr<LeadSnapshot> snapshot =
+      handler_->Execute(lead_id, command, call, mutation);
+  if (!snapshot.ok()) return InRequestField(target.prefix, snapshot.status());
+  *response.mutable_lead() = LeadToProto(snapshot->lead, snapshot->version);
+  response.set_log_position(snapshot->log_position);
   return absl::OkStatus();
 }
 
@@ -186,7 +190,9 @@ grpc::ServerUnaryReactor* LeadServiceImpl::AnswerMutation(
   return Answer(*calls_, context, [&]() -> absl::Status {
     ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
     const domain::LeadCommand command = make_command(clock_->Now());
-    return Mutate(method, call, *request, request->etag(), command, *response);
+    return Mutate(method, call, *request,
+                  LeadTarget{.name = request->name(), .etag = request->etag()},
+                  command, *response);
   });
 }
 
@@ -216,21 +222,11 @@ absl::Status LeadServiceImpl::DoUpdateLead(const CallContext& call,
     }
     command.fields.insert(*field);
   }
-  ASSIGN_OR_RETURN(std::string lead_id,
-                   LeadIdFromName("lead.name", request.lead().name()));
-  RETURN_IF_ERROR(ValidRequestId(request.request_id()));
-  MutationOptions mutation;
-  ASSIGN_OR_RETURN(mutation.expected_version, ParseEtag(request.lead().etag()));
-  if (!request.request_id().empty()) {
-    mutation.request_id = request.request_id();
-    mutation.fingerprint = Fingerprint("UpdateLead", request);
-  }
-  absl::StatusOr<LeadSnapshot> updated =
-      handler_->Execute(lead_id, command, call, mutation);
-  if (!updated.ok()) return InRequestField("lead", updated.status());
-  *response.mutable_lead() = LeadToProto(updated->lead, updated->version);
-  response.set_log_position(updated->log_position);
-  return absl::OkStatus();
+  return Mutate("UpdateLead", call, request,
+                LeadTarget{.name = request.lead().name(),
+                           .etag = request.lead().etag(),
+                           .prefix = "lead."},
+                command, response);
 }
 
 grpc::ServerUnaryReactor* LeadServiceImpl::ClassifyLead(

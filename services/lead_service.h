@@ -82,11 +82,20 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
                             const v1::UpdateLeadRequest& request,
                             v1::UpdateLeadResponse& response);
 
-  // Runs `command` on the lead named `name` as one mutation of RPC `method`
-  // and fills `response` (a message with `lead` and `log_position`).
+  // Where a mutation request names its lead: the name and etag, and the
+  // prefix of their fields in the request ("" or "lead.").
+  struct LeadTarget {
+    const std::string& name;
+    const std::string& etag;
+    absl::string_view prefix;
+  };
+
+  // Runs `command` on `target` as one mutation of RPC `method` (etag check,
+  // request_id retries) and fills `response` (a message with `lead` and
+  // `log_position`).
   template <typename Request, typename Response>
   absl::Status Mutate(absl::string_view method, const CallContext& call,
-                      const Request& request, const std::string& etag,
+                      const Request& request, const LeadTarget& target,
                       const domain::LeadCommand& command, Response& response);
   // Answers a unary RPC whose request names a lead and an etag.
   template <typename Request, typename Response, typename MakeCommand>

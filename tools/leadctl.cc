@@ -177,22 +177,27 @@ int Health(const LeadctlOptions& options, std::ostream& out,
              : kExitFailed;
 }
 
+// Copies the lead fields given as flags into `lead`.
+void SetFields(const LeadctlOptions& options, v1::Lead& lead) {
+  lead.set_display_name(options.name);
+  lead.set_contact_name(options.contact);
+  lead.set_company_name(options.company);
+  lead.set_email(options.email);
+  lead.set_phone(options.phone);
+  lead.set_mobile(options.mobile);
+  lead.set_owner_id(options.owner);
+  lead.set_team_id(options.team);
+  for (const std::string& tag : options.tags) lead.add_tags(tag);
+  lead.set_priority(options.priority);
+}
+
 int CreateLead(const LeadctlOptions& options, std::ostream& out,
                std::ostream& err) {
   Client client(options);
   auto stub = v1::LeadService::NewStub(client.channel());
   v1::CreateLeadRequest request;
   v1::Lead* lead = request.mutable_lead();
-  lead->set_display_name(options.name);
-  lead->set_contact_name(options.contact);
-  lead->set_company_name(options.company);
-  lead->set_email(options.email);
-  lead->set_phone(options.phone);
-  lead->set_mobile(options.mobile);
-  lead->set_owner_id(options.owner);
-  lead->set_team_id(options.team);
-  for (const std::string& tag : options.tags) lead->add_tags(tag);
-  lead->set_priority(options.priority);
+  SetFields(options, *lead);
   v1::CreateLeadResponse response;
   grpc::Status status =
       stub->CreateLead(client.Context().get(), request, &response);
@@ -234,16 +239,7 @@ int UpdateLead(const LeadctlOptions& options, const std::string& id,
   v1::Lead* lead = request.mutable_lead();
   lead->set_name(LeadName(id));
   lead->set_etag(options.etag);
-  lead->set_display_name(options.name);
-  lead->set_contact_name(options.contact);
-  lead->set_company_name(options.company);
-  lead->set_email(options.email);
-  lead->set_phone(options.phone);
-  lead->set_mobile(options.mobile);
-  lead->set_owner_id(options.owner);
-  lead->set_team_id(options.team);
-  for (const std::string& tag : options.tags) lead->add_tags(tag);
-  lead->set_priority(options.priority);
+  SetFields(options, *lead);
   for (const std::string& field : options.given_fields) {
     request.mutable_update_mask()->add_paths(field);
   }
