@@ -14,107 +14,22 @@
 #include "domain/status_macros.h"
 #include "services/grpc_status.h"
 #include "services/lead_mapping.h"
+#include "services/rpc_support.h"
 
 namespace leadledger::services {
-namespace {
-
-constexpr size_t kMaxMetadataValueLength = 256;
-
-// Prefixes the field named in a domain INVALID_ARGUMENT with the request
-// field that holds it ("display_name: ..." -> "lead.display_name: ...").
-absl::Status InRequestField(absl::string_view prefix, absl::Status status) {
-  if (prefix.empty() || !absl::IsInvalidArgument(status)) return status;
-  return absl::InvalidArgumentError(absl::StrCat(prefix, status.message()));
-}
-
-absl::StatusOr<std::string> MetadataValue(
-    const grpc::CallbackServerContext& context, absl::string_view key) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
-  if (it == metadata.end()) return std::string();
-  if (it->second.size() > kMaxMetadataValueLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "metadata ", key, ": longer than ", kMaxMetadataValueLength, " bytes"));
-  }
-  return std::string(it->second.data(), it->second.size());
-}
-
-// Runs `body` as one tracked call and finishes the RPC with its status.
-template <typename Body>
-grpc::ServerUnaryReactor* Answer(CallTracker& calls,
-                                 grpc::CallbackServerContext* context,
-                                 Body body) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  std::optional<CallTracker::Scope> call = calls.Enter();
-  if (!call.has_value()) {
-    reactor->Finish(ToGrpcStatus(
-        absl::UnavailableError("server is shutting down; retry elsewhere")));
-  } else {
-    reactor->Finish(ToGrpcStatus(body()));
-  }
-  return reactor;
-}
-
-constexpr size_t kMaxRequestIdLength = 128;
-
-absl::Status ValidRequestId(const std::string& request_id) {
-  if (request_id.size() > kMaxRequestIdLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request_id: longer than ", kMaxRequestIdLength, " characters"));
-  }
-  for (char c : request_id) {
-    if (c < 0x21 || c > 0x7e) {
-      return absl::InvalidArgumentError(
-          "request_id: only printable ASCII without spaces");
-    }
-  }
-  return absl::OkStatus();
-}
-
-// What "the same request" means for request_id: the RPC and every field of
-// its request but the request id itself.
-template <typename Request>
-std::string Fingerprint(absl::string_view method, const Request& request) {
-  Request copy = request;
-  copy.clear_request_id();
-  return absl::StrCat(method, "\n", copy.SerializeAsString());
-}
-
-absl::StatusOr<std::optional<int64_t>> ParseEtag(const std::string& etag) {
-  if (etag.empty()) return std::nullopt;
-  int64_t version = 0;
-  if (!absl::SimpleAtoi(etag, &version) || version < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("etag: \"", etag.substr(0, 32), "\" is not an etag"));
-  }
-  return version;
-}
-
-}  // namespace
-
-absl::StatusOr<CallContext> CallContextFromMetadata(
-    const grpc::CallbackServerContext& context) {
-  CallContext call;
-  ASSIGN_OR_RETURN(call.actor, MetadataValue(context, "x-actor"));
-  ASSIGN_OR_RETURN(call.correlation_id,
-                   MetadataValue(context, "x-correlation-id"));
-  return call;
-}
-
 LeadServiceImpl::LeadServiceImpl(LeadCommandHandler* handler,
                                  const Clock* clock, IdGenerator* ids,
-                                 CallTracker* calls,
-                                 domain::WorkspaceSettings settings)
+                                 RpcEnv env, domain::WorkspaceSettings settings)
     : handler_(handler),
       clock_(clock),
       ids_(ids),
-      calls_(calls),
+      env_(env),
       settings_(std::move(settings)) {}
 
 grpc::ServerUnaryReactor* LeadServiceImpl::CreateLead(
     grpc::CallbackServerContext* context, const v1::CreateLeadRequest* request,
     v1::CreateLeadResponse* response) {
-  return Answer(*calls_, context, [&]() -> absl::Status {
+  return Answer(env_, context, [=, this]() -> absl::Status {
     ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
     return DoCreateLead(call, *request, *response);
   });
@@ -123,8 +38,8 @@ grpc::ServerUnaryReactor* LeadServiceImpl::CreateLead(
 grpc::ServerUnaryReactor* LeadServiceImpl::GetLead(
     grpc::CallbackServerContext* context, const v1::GetLeadRequest* request,
     v1::GetLeadResponse* response) {
-  return Answer(*calls_, context,
-                [&] { return DoGetLead(*request, *response); });
+  return Answer(env_, context,
+                [=, this] { return DoGetLead(*request, *response); });
 }
 
 absl::Status LeadServiceImpl::DoCreateLead(const CallContext& call,
@@ -133,17 +48,13 @@ absl::Status LeadServiceImpl::DoCreateLead(const CallContext& call,
   if (!request.has_lead()) {
     return absl::InvalidArgumentError("lead: required");
   }
-  RETURN_IF_ERROR(ValidRequestId(request.request_id()));
-  MutationOptions mutation;
-  std::string lead_id;
-  if (request.request_id().empty()) {
-    lead_id = ids_->NewId();
-  } else {
-    // A retry must name the same lead, so its id follows from the request.
-    lead_id = DeriveId(absl::StrCat("lead/", request.request_id()));
-    mutation.request_id = request.request_id();
-    mutation.fingerprint = Fingerprint("CreateLead", request);
-  }
+  ASSIGN_OR_RETURN(MutationOptions mutation,
+                   IdempotencyOf("CreateLead", request));
+  // A retry must name the same lead, so its id follows from the request.
+  const std::string lead_id =
+      request.request_id().empty()
+          ? ids_->NewId()
+          : DeriveId(absl::StrCat("lead/", request.request_id()));
   domain::CreateLead command{.lead_id = lead_id,
                              .profile = ProfileFromProto(request.lead()),
                              .settings = settings_,
@@ -166,15 +77,10 @@ absl::Status LeadServiceImpl::Mutate(absl::string_view method,
   ASSIGN_OR_RETURN(
       std::string lead_id,
       LeadIdFromName(absl::StrCat(target.prefix, "name"), target.name));
-  RETURN_IF_ERROR(ValidRequestId(request.request_id()));
-  MutationOptions mutation;
+  ASSIGN_OR_RETURN(MutationOptions mutation, IdempotencyOf(method, request));
   absl::StatusOr<std::optional<int64_t>> etag = ParseEtag(target.etag);
   if (!etag.ok()) return InRequestField(target.prefix, etag.status());
   mutation.expected_version = *etag;
-  if (!request.request_id().empty()) {
-    mutation.request_id = request.request_id();
-    mutation.fingerprint = Fingerprint(method, request);
-  }
   absl::StatusOr<LeadSnapshot> snapshot =
       handler_->Execute(lead_id, command, call, mutation);
   if (!snapshot.ok()) return InRequestField(target.prefix, snapshot.status());
@@ -187,19 +93,22 @@ template <typename Request, typename Response, typename MakeCommand>
 grpc::ServerUnaryReactor* LeadServiceImpl::AnswerMutation(
     absl::string_view method, grpc::CallbackServerContext* context,
     const Request* request, Response* response, MakeCommand make_command) {
-  return Answer(*calls_, context, [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
-    const domain::LeadCommand command = make_command(clock_->Now());
-    return Mutate(method, call, *request,
-                  LeadTarget{.name = request->name(), .etag = request->etag()},
-                  command, *response);
-  });
+  return Answer(
+      env_, context,
+      [=, this, make_command = std::move(make_command)]() -> absl::Status {
+        ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
+        const domain::LeadCommand command = make_command(clock_->Now());
+        return Mutate(
+            method, call, *request,
+            LeadTarget{.name = request->name(), .etag = request->etag()},
+            command, *response);
+      });
 }
 
 grpc::ServerUnaryReactor* LeadServiceImpl::UpdateLead(
     grpc::CallbackServerContext* context, const v1::UpdateLeadRequest* request,
     v1::UpdateLeadResponse* response) {
-  return Answer(*calls_, context, [&]() -> absl::Status {
+  return Answer(env_, context, [=, this]() -> absl::Status {
     ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
     return DoUpdateLead(call, *request, *response);
   });
@@ -234,7 +143,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::ClassifyLead(
     const v1::ClassifyLeadRequest* request,
     v1::ClassifyLeadResponse* response) {
   return AnswerMutation(
-      "ClassifyLead", context, request, response, [&](absl::Time now) {
+      "ClassifyLead", context, request, response, [=, this](absl::Time now) {
         return domain::LeadCommand(
             domain::ClassifyLead{.outcome_id = request->classification(),
                                  .settings = settings_,
@@ -247,7 +156,8 @@ grpc::ServerUnaryReactor* LeadServiceImpl::ClearClassification(
     const v1::ClearClassificationRequest* request,
     v1::ClearClassificationResponse* response) {
   return AnswerMutation(
-      "ClearClassification", context, request, response, [&](absl::Time now) {
+      "ClearClassification", context, request, response,
+      [=, this](absl::Time now) {
         return domain::LeadCommand(domain::ClassifyLead{
             .outcome_id = "", .settings = settings_, .now = now});
       });
@@ -258,7 +168,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::MarkLeadLost(
     const v1::MarkLeadLostRequest* request,
     v1::MarkLeadLostResponse* response) {
   return AnswerMutation(
-      "MarkLeadLost", context, request, response, [&](absl::Time now) {
+      "MarkLeadLost", context, request, response, [=, this](absl::Time now) {
         return domain::LeadCommand(
             domain::MarkLeadLost{.reason = request->lost_reason(),
                                  .feedback = request->feedback(),
@@ -271,7 +181,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::RestoreLead(
     grpc::CallbackServerContext* context, const v1::RestoreLeadRequest* request,
     v1::RestoreLeadResponse* response) {
   return AnswerMutation(
-      "RestoreLead", context, request, response, [&](absl::Time now) {
+      "RestoreLead", context, request, response, [=, this](absl::Time now) {
         return domain::LeadCommand(domain::RestoreLead{.now = now});
       });
 }
@@ -280,7 +190,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::MarkLeadWon(
     grpc::CallbackServerContext* context, const v1::MarkLeadWonRequest* request,
     v1::MarkLeadWonResponse* response) {
   return AnswerMutation(
-      "MarkLeadWon", context, request, response, [&](absl::Time now) {
+      "MarkLeadWon", context, request, response, [=, this](absl::Time now) {
         return domain::LeadCommand(
             domain::MarkLeadWon{.settings = settings_, .now = now});
       });
@@ -292,7 +202,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::SetProbabilityOverride(
     v1::SetProbabilityOverrideResponse* response) {
   return AnswerMutation(
       "SetProbabilityOverride", context, request, response,
-      [&](absl::Time now) {
+      [=, this](absl::Time now) {
         return domain::LeadCommand(domain::SetProbabilityOverride{
             .value = request->probability(), .now = now});
       });
@@ -303,7 +213,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::ClearProbabilityOverride(
     const v1::ClearProbabilityOverrideRequest* request,
     v1::ClearProbabilityOverrideResponse* response) {
   return AnswerMutation("ClearProbabilityOverride", context, request, response,
-                        [&](absl::Time now) {
+                        [=](absl::Time now) {
                           return domain::LeadCommand(
                               domain::ClearProbabilityOverride{.now = now});
                         });
@@ -312,7 +222,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::ClearProbabilityOverride(
 grpc::ServerUnaryReactor* LeadServiceImpl::MergeLeads(
     grpc::CallbackServerContext* context, const v1::MergeLeadsRequest* request,
     v1::MergeLeadsResponse* response) {
-  return Answer(*calls_, context, [&]() -> absl::Status {
+  return Answer(env_, context, [=, this]() -> absl::Status {
     ASSIGN_OR_RETURN(CallContext call, CallContextFromMetadata(*context));
     return DoMergeLeads(call, *request, *response);
   });
@@ -335,12 +245,8 @@ absl::Status LeadServiceImpl::DoMergeLeads(const CallContext& call,
         LeadIdFromName(absl::StrCat("names[", i, "]"), request.names(i)));
     command.lead_ids.push_back(std::move(lead_id));
   }
-  RETURN_IF_ERROR(ValidRequestId(request.request_id()));
-  MutationOptions mutation;
-  if (!request.request_id().empty()) {
-    mutation.request_id = request.request_id();
-    mutation.fingerprint = Fingerprint("MergeLeads", request);
-  }
+  ASSIGN_OR_RETURN(MutationOptions mutation,
+                   IdempotencyOf("MergeLeads", request));
   absl::StatusOr<LeadCommandHandler::MergeResult> merged =
       handler_->ExecuteMerge(command, call, mutation);
   if (!merged.ok()) {

@@ -10,8 +10,8 @@
 #include "domain/workspace.h"
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
-#include "services/call_tracker.h"
 #include "services/lead_command_handler.h"
+#include "services/rpc_support.h"
 
 namespace leadledger::services {
 
@@ -19,9 +19,9 @@ namespace leadledger::services {
 // service.
 class LeadServiceImpl final : public v1::LeadService::CallbackService {
  public:
-  // Every call is counted in `calls`, and refused once it drains.
+  // Every call runs on `env.workers`, counted in `env.calls`.
   LeadServiceImpl(LeadCommandHandler* handler, const Clock* clock,
-                  IdGenerator* ids, CallTracker* calls,
+                  IdGenerator* ids, RpcEnv env,
                   domain::WorkspaceSettings settings);
 
   grpc::ServerUnaryReactor* CreateLead(
@@ -108,15 +108,9 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
   LeadCommandHandler* const handler_;
   const Clock* const clock_;
   IdGenerator* const ids_;
-  CallTracker* const calls_;
+  const RpcEnv env_;
   const domain::WorkspaceSettings settings_;
 };
-
-// Reads the caller's identity and correlation id from call metadata
-// ("x-actor", "x-correlation-id").
-// Errors: INVALID_ARGUMENT when a value is too long.
-[[nodiscard]] absl::StatusOr<CallContext> CallContextFromMetadata(
-    const grpc::CallbackServerContext& context);
 
 }  // namespace leadledger::services
 

@@ -23,6 +23,12 @@ ABSL_FLAG(std::string, port_file, "",
           "once serving, write the listening port to this file");
 ABSL_FLAG(bool, leads_enabled, true,
           "create new records as leads (true) or directly as opportunities");
+ABSL_FLAG(int, workers, 8,
+          "threads that run RPC handlers (1 to 1024); they wait on fsync, so "
+          "more than the cores is normal");
+ABSL_FLAG(int, max_queued_calls, 4096,
+          "calls that may wait for a worker before new ones get "
+          "RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "how long in-flight calls may run after a shutdown signal");
 
@@ -58,6 +64,8 @@ int main(int argc, char** argv) {
   leadledger::services::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.worker_threads = absl::GetFlag(FLAGS_workers);
+  options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.settings.leads_enabled = absl::GetFlag(FLAGS_leads_enabled);
   auto server = leadledger::services::LeadLedgerServer::Start(options);
   if (!server.ok()) {

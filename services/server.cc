@@ -25,6 +25,13 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   if (options.data_dir.empty()) {
     return absl::InvalidArgumentError("data_dir: must not be empty");
   }
+  if (options.worker_threads < 1 || options.worker_threads > 1024) {
+    return absl::InvalidArgumentError(
+        "worker_threads: must be between 1 and 1024");
+  }
+  if (options.max_queued_calls < 1) {
+    return absl::InvalidArgumentError("max_queued_calls: must be positive");
+  }
   if (options.listen_address.empty()) {
     return absl::InvalidArgumentError("listen_address: must not be empty");
   }
@@ -55,8 +62,11 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
                                        std::move(store_options)));
   server->handler_ =
       std::make_unique<LeadCommandHandler>(server->store_.get(), ids);
+  server->workers_ = std::make_unique<WorkerPool>(
+      options.worker_threads, static_cast<size_t>(options.max_queued_calls));
+  const RpcEnv env{.calls = &server->calls_, .workers = server->workers_.get()};
   server->lead_service_ = std::make_unique<LeadServiceImpl>(
-      server->handler_.get(), clock, ids, &server->calls_, options.settings);
+      server->handler_.get(), clock, ids, env, options.settings);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -90,6 +100,8 @@ void LeadLedgerServer::Shutdown(absl::Duration grace) {
     server_->Wait();
     server_.reset();
   }
+  // Runs what is still queued (each finishes a call gRPC has cancelled).
+  workers_.reset();
   // Every call has finished: nothing can reach the store any more.
   lead_service_.reset();
   handler_.reset();

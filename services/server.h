@@ -19,6 +19,7 @@
 #include "services/call_tracker.h"
 #include "services/lead_command_handler.h"
 #include "services/lead_service.h"
+#include "services/worker_pool.h"
 
 namespace leadledger::services {
 
@@ -33,6 +34,11 @@ struct ServerOptions {
   // outlive the server.
   const Clock* clock = nullptr;
   IdGenerator* ids = nullptr;
+  // Threads that run RPC handlers (they block on fsync and disk reads).
+  int worker_threads = 8;
+  // Calls that may wait for a worker before new ones are refused with
+  // RESOURCE_EXHAUSTED.
+  int max_queued_calls = 4096;
 };
 
 // Thread-safe.
@@ -65,6 +71,7 @@ class LeadLedgerServer {
   std::unique_ptr<eventstore::RocksDbEventStore> store_;
   std::unique_ptr<LeadCommandHandler> handler_;
   CallTracker calls_;
+  std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
