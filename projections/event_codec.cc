@@ -19,6 +19,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "leadledger/events/v1/customer_events.pb.h"
 #include "leadledger/events/v1/lead_events.pb.h"
+#include "leadledger/projections/v1/rows.pb.h"
 
 namespace leadledger::projections {
 namespace {
@@ -950,6 +951,137 @@ eventstore::NewEvent EncodeCustomerEvent(const domain::CustomerEvent& event,
 absl::StatusOr<domain::CustomerEvent> DecodeCustomerEvent(
     const eventstore::RecordedEvent& recorded) {
   return Decode<domain::CustomerEvent>(kCustomerDecoders, recorded);
+}
+
+// Lead rows of the projection store.
+
+namespace {
+
+namespace rows = ::leadledger::projections::v1;
+
+rows::LeadStatus ToRowStatus(domain::LeadStatus status) {
+  switch (status) {
+    case domain::LeadStatus::kActive:
+      return rows::LEAD_STATUS_ACTIVE;
+    case domain::LeadStatus::kLost:
+      return rows::LEAD_STATUS_LOST;
+    case domain::LeadStatus::kWon:
+      return rows::LEAD_STATUS_WON;
+    case domain::LeadStatus::kMerged:
+      return rows::LEAD_STATUS_MERGED;
+  }
+  return rows::LEAD_STATUS_UNSPECIFIED;
+}
+
+absl::StatusOr<domain::LeadStatus> FromRowStatus(rows::LeadStatus status) {
+  switch (status) {
+    case rows::LEAD_STATUS_ACTIVE:
+      return domain::LeadStatus::kActive;
+    case rows::LEAD_STATUS_LOST:
+      return domain::LeadStatus::kLost;
+    case rows::LEAD_STATUS_WON:
+      return domain::LeadStatus::kWon;
+    case rows::LEAD_STATUS_MERGED:
+      return domain::LeadStatus::kMerged;
+    default:
+      return absl::DataLossError(
+          absl::StrCat("lead row: unknown status ", status));
+  }
+}
+
+}  // namespace
+
+std::string EncodeLeadRow(const StoredLead& stored) {
+  const domain::Lead& lead = stored.lead;
+  rows::LeadRow row;
+  row.set_id(lead.id);
+  row.set_kind(ToProto(lead.kind));
+  row.set_status(ToRowStatus(lead.status));
+  row.set_stage(lead.stage);
+  ProfileToProto(lead.profile, row.mutable_profile());
+  ContactToProto(
+      domain::DerivedContact{.email_normalized = lead.email_normalized,
+                             .email_state = lead.email_state,
+                             .phone_e164 = lead.phone_e164,
+                             .phone_state = lead.phone_state,
+                             .mobile_e164 = lead.mobile_e164,
+                             .mobile_state = lead.mobile_state},
+      row.mutable_contact());
+  row.set_classification(lead.classification);
+  row.set_automated_probability(lead.probability.automated);
+  if (lead.probability.override_value.has_value()) {
+    row.set_probability_override(*lead.probability.override_value);
+  }
+  row.set_customer_id(lead.customer_id);
+  row.set_lost_reason(lead.lost_reason);
+  row.set_lost_feedback(lead.lost_feedback);
+  row.set_merged_into(lead.merged_into);
+  *row.mutable_create_time() = ToProto(lead.create_time);
+  *row.mutable_update_time() = ToProto(lead.update_time);
+  if (lead.conversion_time.has_value()) {
+    *row.mutable_conversion_time() = ToProto(*lead.conversion_time);
+  }
+  if (lead.closed_time.has_value()) {
+    *row.mutable_closed_time() = ToProto(*lead.closed_time);
+  }
+  for (const auto& [id, task] : lead.open_tasks) {
+    *row.add_open_tasks() = ToProto(task);
+  }
+  for (const std::string& id : lead.known_task_ids) row.add_known_task_ids(id);
+  row.set_version(stored.version);
+  row.set_created_position(stored.created_position);
+  row.set_last_position(stored.last_position);
+  return row.SerializeAsString();
+}
+
+absl::StatusOr<StoredLead> DecodeLeadRow(absl::string_view bytes) {
+  rows::LeadRow row;
+  if (!row.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError("lead row: cannot be parsed");
+  }
+  StoredLead stored{.version = row.version(),
+                    .created_position = row.created_position(),
+                    .last_position = row.last_position()};
+  domain::Lead& lead = stored.lead;
+  lead.exists = true;
+  lead.id = row.id();
+  ASSIGN_OR_RETURN(lead.kind, FromProto(row.kind()));
+  ASSIGN_OR_RETURN(lead.status, FromRowStatus(row.status()));
+  lead.stage = row.stage();
+  lead.profile = ProfileFromProto(row.profile());
+  ASSIGN_OR_RETURN(domain::DerivedContact contact,
+                   ContactFromProto(row.contact()));
+  lead.email_normalized = std::move(contact.email_normalized);
+  lead.email_state = contact.email_state;
+  lead.phone_e164 = std::move(contact.phone_e164);
+  lead.phone_state = contact.phone_state;
+  lead.mobile_e164 = std::move(contact.mobile_e164);
+  lead.mobile_state = contact.mobile_state;
+  lead.classification = row.classification();
+  lead.probability.automated = row.automated_probability();
+  if (row.has_probability_override()) {
+    lead.probability.override_value = row.probability_override();
+  }
+  lead.customer_id = row.customer_id();
+  lead.lost_reason = row.lost_reason();
+  lead.lost_feedback = row.lost_feedback();
+  lead.merged_into = row.merged_into();
+  ASSIGN_OR_RETURN(lead.create_time, FromProto(row.create_time()));
+  ASSIGN_OR_RETURN(lead.update_time, FromProto(row.update_time()));
+  if (row.has_conversion_time()) {
+    ASSIGN_OR_RETURN(lead.conversion_time, FromProto(row.conversion_time()));
+  }
+  if (row.has_closed_time()) {
+    ASSIGN_OR_RETURN(lead.closed_time, FromProto(row.closed_time()));
+  }
+  for (const pb::Task& task : row.open_tasks()) {
+    ASSIGN_OR_RETURN(domain::Task decoded, FromProto(task));
+    std::string id = decoded.id;
+    lead.open_tasks.emplace(std::move(id), std::move(decoded));
+  }
+  lead.known_task_ids = {row.known_task_ids().begin(),
+                         row.known_task_ids().end()};
+  return stored;
 }
 
 }  // namespace leadledger::projections

@@ -11,9 +11,11 @@
 #ifndef LEADLEDGER_PROJECTIONS_EVENT_CODEC_H_
 #define LEADLEDGER_PROJECTIONS_EVENT_CODEC_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "domain/customer.h"
 #include "domain/lead_events.h"
 #include "eventstore/event_store.h"
@@ -41,6 +43,28 @@ eventstore::NewEvent EncodeCustomerEvent(const domain::CustomerEvent& event,
 // DecodeLeadEvent.
 [[nodiscard]] absl::StatusOr<domain::CustomerEvent> DecodeCustomerEvent(
     const eventstore::RecordedEvent& recorded);
+
+// A lead as the lead list stores it: its folded state and where its stream
+// stands.
+struct StoredLead {
+  domain::Lead lead;
+  // Stream version of its last event (its etag).
+  int64_t version = 0;
+  // Log positions of its first and last event.
+  uint64_t created_position = 0;
+  uint64_t last_position = 0;
+
+  bool operator==(const StoredLead&) const = default;
+};
+
+// Returns the row bytes of `stored`; a lead row keeps every field of
+// domain::Lead exactly, `exists` aside (a row is always of a lead that
+// exists).
+std::string EncodeLeadRow(const StoredLead& stored);
+
+// Returns the lead in a row written by EncodeLeadRow.
+// Errors: DATA_LOSS when the bytes are not such a row.
+[[nodiscard]] absl::StatusOr<StoredLead> DecodeLeadRow(absl::string_view bytes);
 
 }  // namespace leadledger::projections
 

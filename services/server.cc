@@ -11,6 +11,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "projections/read_models.h"
 
 namespace leadledger::services {
 namespace {
@@ -60,6 +61,14 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   store_options.now = [clock] { return clock->Now(); };
   ASSIGN_OR_RETURN(server->store_, eventstore::RocksDbEventStore::Open(
                                        std::move(store_options)));
+  ASSIGN_OR_RETURN(
+      server->projection_db_,
+      projections::ProjectionDb::Open(
+          (std::filesystem::path(options.data_dir) / "projections").string()));
+  server->read_models_ = std::make_unique<projections::ProjectionRunner>(
+      server->store_.get(), server->projection_db_.get(),
+      projections::ReadModels());
+  RETURN_IF_ERROR(server->read_models_->Start());
   server->handler_ =
       std::make_unique<LeadCommandHandler>(server->store_.get(), ids);
   server->workers_ = std::make_unique<WorkerPool>(
@@ -105,6 +114,9 @@ void LeadLedgerServer::Shutdown(absl::Duration grace) {
   // Every call has finished: nothing can reach the store any more.
   lead_service_.reset();
   handler_.reset();
+  if (read_models_ != nullptr) read_models_->Stop();
+  read_models_.reset();
+  projection_db_.reset();
   store_.reset();
 }
 

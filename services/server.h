@@ -16,6 +16,8 @@
 #include "domain/workspace.h"
 #include "eventstore/rocksdb_event_store.h"
 #include "grpcpp/server.h"
+#include "projections/projection_db.h"
+#include "projections/projection_runner.h"
 #include "services/call_tracker.h"
 #include "services/lead_command_handler.h"
 #include "services/lead_service.h"
@@ -26,7 +28,8 @@ namespace leadledger::services {
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see port()).
   std::string listen_address = "127.0.0.1:50051";
-  // Directory of the service's data; created if missing.
+  // Directory of the service's data (the event log in eventlog/, the read
+  // models in projections/); created if missing.
   std::string data_dir;
   // Workspace settings in force.
   domain::WorkspaceSettings settings;
@@ -69,6 +72,8 @@ class LeadLedgerServer {
   std::unique_ptr<SystemClock> owned_clock_;
   std::unique_ptr<RandomIdGenerator> owned_ids_;
   std::unique_ptr<eventstore::RocksDbEventStore> store_;
+  std::unique_ptr<projections::ProjectionDb> projection_db_;
+  std::unique_ptr<projections::ProjectionRunner> read_models_;
   std::unique_ptr<LeadCommandHandler> handler_;
   CallTracker calls_;
   std::unique_ptr<WorkerPool> workers_;

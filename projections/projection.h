@@ -1,0 +1,85 @@
+// Projection: a read model folded from the event log.
+//
+// A projection owns one keyspace of the projection store and folds events
+// into it through a RowBatch: the runner hands it the events after its
+// checkpoint, in log order, and commits the rows it wrote together with the
+// new checkpoint, atomically. A crash therefore never applies an event twice
+// or skips one, and the fold needs no idempotence of its own.
+//
+// Keys a projection writes must not start with byte 0x00: that prefix is
+// the store's own (the checkpoint lives there).
+#ifndef LEADLEDGER_PROJECTIONS_PROJECTION_H_
+#define LEADLEDGER_PROJECTIONS_PROJECTION_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "eventstore/event_store.h"
+
+namespace leadledger::projections {
+
+// The rows of one keyspace as one commit sees them: reads return what the
+// commit already wrote, else what is stored.
+class RowBatch {
+ public:
+  virtual ~RowBatch() = default;
+
+  // The value at `key`, or nullopt.
+  // Errors: UNAVAILABLE or DATA_LOSS when the store cannot be read.
+  [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) = 0;
+  virtual void Put(absl::string_view key, absl::string_view value) = 0;
+  virtual void Delete(absl::string_view key) = 0;
+  // Calls `visit` for every key starting with `prefix`, in key order, as
+  // the commit sees them, until it returns false.
+  [[nodiscard]] virtual absl::Status ScanPrefix(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) = 0;
+};
+
+// One instance folds one keyspace; the runner creates a fresh instance for a
+// rebuild. Instances may keep state between Apply and Flush (a cache of the
+// rows a commit touches), never across commits.
+class Projection {
+ public:
+  virtual ~Projection() = default;
+
+  // Whether events of `type` change this projection; others are skipped
+  // (their positions still advance the checkpoint).
+  virtual bool Wants(absl::string_view type) const = 0;
+
+  // Folds `event` into `rows`.
+  // Errors: DATA_LOSS or FAILED_PRECONDITION when the event cannot be
+  // decoded; the runner then stops this projection at that event and
+  // reports why, rather than skip what it cannot read.
+  [[nodiscard]] virtual absl::Status Apply(
+      const eventstore::RecordedEvent& event, RowBatch& rows) = 0;
+
+  // Writes what Apply kept in memory; called once before each commit.
+  [[nodiscard]] virtual absl::Status Flush(RowBatch& rows) {
+    (void)rows;
+    return absl::OkStatus();
+  }
+};
+
+// What the runner knows of a projection.
+struct ProjectionSpec {
+  // Stable name, [a-z_]+; also the prefix of its keyspaces.
+  std::string name;
+  // Version of the fold. A stored keyspace of another version is rebuilt.
+  int version = 1;
+  // Whether an operator may rebuild it. False for process managers whose
+  // folds have effects outside the store (the scheduler).
+  bool rebuildable = true;
+  std::function<std::unique_ptr<Projection>()> make;
+};
+
+}  // namespace leadledger::projections
+
+#endif  // LEADLEDGER_PROJECTIONS_PROJECTION_H_

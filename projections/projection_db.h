@@ -1,0 +1,170 @@
+// ProjectionDb: the RocksDB database that holds every read model, apart from
+// the event log so that projections can be dropped and rebuilt freely.
+//
+// Each projection's rows live in a keyspace (a column family) together with
+// the projection's checkpoint: the log position of the last event folded
+// into it. A catalog in the default column family says which keyspace of a
+// projection serves queries (live) and which one a rebuild is filling
+// (shadow); promoting a shadow is one write to the catalog, so readers see
+// either the old rows or the new ones, never a mix. A keyspace no catalog
+// entry names is dropped when the database opens.
+//
+// Writes are not fsync'd: the log is the truth, and a commit lost in a crash
+// is folded again from the checkpoint that was committed with its rows.
+//
+// Thread-safe. Keyspace references must be released before the ProjectionDb
+// is destroyed.
+#ifndef LEADLEDGER_PROJECTIONS_PROJECTION_DB_H_
+#define LEADLEDGER_PROJECTIONS_PROJECTION_DB_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "projections/projection.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Snapshot;
+}  // namespace rocksdb
+
+namespace leadledger::projections {
+
+// One generation of one projection's rows.
+class Keyspace {
+ public:
+  ~Keyspace();
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
+
+  const std::string& projection() const { return projection_; }
+  // The column family's name, "<projection>.<generation>".
+  const std::string& id() const { return id_; }
+  // Version of the fold that writes it.
+  int version() const { return version_; }
+  // For the store's implementation.
+  rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
+
+ private:
+  friend class ProjectionDb;
+  Keyspace(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* handle,
+           std::string projection, std::string id, int version)
+      : db_(db),
+        handle_(handle),
+        projection_(std::move(projection)),
+        id_(std::move(id)),
+        version_(version) {}
+
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* handle_;
+  std::string projection_;
+  std::string id_;
+  int version_;
+};
+
+using KeyspaceRef = std::shared_ptr<const Keyspace>;
+
+enum class ScanOrder { kAscending, kDescending };
+
+// A consistent view of every keyspace at one moment.
+class ProjectionReader {
+ public:
+  virtual ~ProjectionReader() = default;
+
+  [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> Get(
+      const Keyspace& keyspace, absl::string_view key) = 0;
+
+  // Calls `visit` for the keys in [lower, upper) in `order` until it returns
+  // false. An empty `upper` means no upper bound.
+  [[nodiscard]] virtual absl::Status Scan(
+      const Keyspace& keyspace, absl::string_view lower,
+      absl::string_view upper, ScanOrder order,
+      const std::function<bool(absl::string_view key, absl::string_view value)>&
+          visit) = 0;
+};
+
+// The writes of one commit, over any number of keyspaces.
+class ProjectionCommit {
+ public:
+  virtual ~ProjectionCommit() = default;
+  // The rows of `keyspace` as this commit sees them.
+  virtual RowBatch& Rows(const KeyspaceRef& keyspace) = 0;
+  // Makes `position` the checkpoint `keyspace` commits with.
+  virtual void SetCheckpoint(const KeyspaceRef& keyspace,
+                             uint64_t position) = 0;
+};
+
+class ProjectionDb {
+ public:
+  // Opens (creating if missing) the database in directory `path`.
+  // Errors: UNAVAILABLE when it cannot be opened (locked by another process,
+  // I/O error); DATA_LOSS when its catalog is unreadable.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ProjectionDb>> Open(
+      const std::string& path);
+  ~ProjectionDb();
+
+  // The keyspace serving `projection`; nullptr when it has none yet.
+  KeyspaceRef Live(absl::string_view projection);
+  // The keyspace a rebuild of `projection` is filling; nullptr when none.
+  KeyspaceRef Shadow(absl::string_view projection);
+
+  // Creates an empty live keyspace for a projection that has none.
+  // Errors: FAILED_PRECONDITION when it has one; UNAVAILABLE on I/O errors.
+  [[nodiscard]] absl::StatusOr<KeyspaceRef> CreateLive(
+      absl::string_view projection, int version);
+  // Creates an empty shadow keyspace, dropping any earlier shadow.
+  [[nodiscard]] absl::StatusOr<KeyspaceRef> CreateShadow(
+      absl::string_view projection, int version);
+  // Makes the shadow the live keyspace in one catalog write and drops the
+  // old live keyspace (readers holding it keep reading it until they let go).
+  // Errors: FAILED_PRECONDITION when there is no shadow.
+  [[nodiscard]] absl::Status Promote(absl::string_view projection);
+  // Forgets and drops the shadow, if any.
+  [[nodiscard]] absl::Status DropShadow(absl::string_view projection);
+
+  // The checkpoint committed in `keyspace`: 0 before any commit.
+  [[nodiscard]] absl::StatusOr<uint64_t> Checkpoint(const Keyspace& keyspace);
+
+  std::unique_ptr<ProjectionCommit> NewCommit();
+  // Writes `commit` atomically.
+  // Errors: UNAVAILABLE on I/O errors (nothing of the commit is applied).
+  [[nodiscard]] absl::Status Write(ProjectionCommit& commit);
+
+  // A consistent view for queries; cheap.
+  std::unique_ptr<ProjectionReader> NewReader();
+
+  // Every live and shadow keyspace's id; for tests and status pages.
+  std::map<std::string, std::string> CatalogForTesting();
+
+ private:
+  struct Entry {
+    KeyspaceRef live;
+    KeyspaceRef shadow;
+  };
+
+  explicit ProjectionDb(std::unique_ptr<rocksdb::DB> db);
+  absl::StatusOr<KeyspaceRef> NewKeyspace(absl::string_view projection,
+                                          int version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteCatalog(absl::string_view projection, const Entry& entry)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::unique_ptr<rocksdb::DB> db_;
+  // Serializes catalog changes; reads of the map take it briefly.
+  absl::Mutex mu_;
+  std::map<std::string, Entry, std::less<>> catalog_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace leadledger::projections
+
+#endif  // LEADLEDGER_PROJECTIONS_PROJECTION_DB_H_

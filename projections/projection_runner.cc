@@ -1,0 +1,441 @@
+#include "projections/projection_runner.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "domain/status_macros.h"
+
+namespace leadledger::projections {
+
+ProjectionRunner::ProjectionRunner(eventstore::EventStore* store,
+                                   ProjectionDb* db,
+                                   std::vector<ProjectionSpec> specs,
+                                   ProjectionRunnerOptions options)
+    : store_(store), db_(db), options_(options) {
+  for (ProjectionSpec& spec : specs) {
+    auto state = std::make_unique<State>();
+    std::string name = spec.name;
+    state->spec = std::move(spec);
+    states_.emplace(std::move(name), std::move(state));
+  }
+}
+
+ProjectionRunner::~ProjectionRunner() { Stop(); }
+
+void ProjectionRunner::AddCommitListener(std::function<void()> listener) {
+  listeners_.push_back(std::move(listener));
+}
+
+absl::Status ProjectionRunner::Start() {
+  std::vector<std::string> to_rebuild;
+  {
+    absl::MutexLock fold(&fold_mu_);
+    for (auto& [name, state] : states_) {
+      KeyspaceRef live = db_->Live(name);
+      if (live == nullptr) {
+        ASSIGN_OR_RETURN(live, db_->CreateLive(name, state->spec.version));
+      }
+      ASSIGN_OR_RETURN(uint64_t checkpoint, db_->Checkpoint(*live));
+      const bool stale = live->version() != state->spec.version;
+      KeyspaceRef shadow = db_->Shadow(name);
+      if (state->spec.rebuildable &&
+          (stale ||
+           (shadow != nullptr && shadow->version() == state->spec.version))) {
+        to_rebuild.push_back(name);
+      }
+      state->keyspace = std::move(live);
+      state->instance = state->spec.make();
+      absl::MutexLock lock(&mu_);
+      state->checkpoint = checkpoint;
+    }
+  }
+  follower_ = std::thread([this] { Follow(); });
+  if (!to_rebuild.empty()) {
+    background_rebuild_ =
+        std::thread([this, names = std::move(to_rebuild)]() mutable {
+          RebuildInBackground(std::move(names));
+        });
+  }
+  return absl::OkStatus();
+}
+
+void ProjectionRunner::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    if (subscription_ != nullptr) subscription_->Cancel();
+  }
+  stop_requested_ = true;
+  if (follower_.joinable()) follower_.join();
+  if (background_rebuild_.joinable()) background_rebuild_.join();
+}
+
+void ProjectionRunner::RebuildInBackground(std::vector<std::string> names) {
+  absl::Status status = Rebuild(
+      std::move(names), [](const RebuildProgress&) {},
+      [this] { return stop_requested_.load(); });
+  if (!status.ok() && !absl::IsCancelled(status)) {
+    // The live keyspaces keep serving; the status page shows the failure.
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, state] : states_) {
+      if (state->error.ok() && db_->Shadow(name) != nullptr) {
+        state->error = absl::UnavailableError(
+            absl::StrCat("rebuild on start failed: ", status.message()));
+      }
+    }
+  }
+}
+
+uint64_t ProjectionRunner::LowestHealthyCheckpoint() {
+  absl::MutexLock lock(&mu_);
+  uint64_t lowest = std::numeric_limits<uint64_t>::max();
+  for (const auto& [name, state] : states_) {
+    if (state->error.ok()) lowest = std::min(lowest, state->checkpoint);
+  }
+  return lowest == std::numeric_limits<uint64_t>::max() ? store_->HeadPosition()
+                                                        : lowest;
+}
+
+void ProjectionRunner::Follow() {
+  while (!stop_requested_) {
+    absl::StatusOr<std::unique_ptr<eventstore::Subscription>> subscribed =
+        store_->SubscribeAll({.from_position = LowestHealthyCheckpoint() + 1});
+    if (!subscribed.ok()) {
+      absl::SleepFor(options_.poll_interval);
+      continue;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      subscription_ = std::move(*subscribed);
+    }
+    eventstore::Subscription* subscription = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      subscription = subscription_.get();
+    }
+    while (!stop_requested_) {
+      absl::StatusOr<std::vector<eventstore::RecordedEvent>> events =
+          subscription->Next(absl::Now() + options_.poll_interval);
+      if (!events.ok()) break;  // cancelled or unreadable: subscribe again
+      if (events->empty()) continue;
+      absl::Status folded;
+      {
+        absl::MutexLock fold(&fold_mu_);
+        folded = FoldBatch(*events);
+      }
+      if (!folded.ok()) {
+        // The commit failed: nothing of it was applied. Start over from the
+        // checkpoints after a pause rather than spin on a broken disk.
+        absl::SleepFor(options_.poll_interval);
+        break;
+      }
+      for (const std::function<void()>& listener : listeners_) listener();
+    }
+    absl::MutexLock lock(&mu_);
+    subscription_.reset();
+  }
+}
+
+absl::Status ProjectionRunner::FoldBatch(
+    const std::vector<eventstore::RecordedEvent>& events) {
+  // A projection that cannot fold an event folds the batch up to it and
+  // stops there: the batch is folded again with that limit.
+  std::map<State*, std::pair<uint64_t, absl::Status>> stops;
+  while (true) {
+    std::unique_ptr<ProjectionCommit> commit = db_->NewCommit();
+    std::vector<std::pair<State*, uint64_t>> advanced;
+    bool retry = false;
+    for (auto& [name, state] : states_) {
+      uint64_t checkpoint = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        if (!state->error.ok()) continue;
+        checkpoint = state->checkpoint;
+      }
+      auto stop = stops.find(state.get());
+      const uint64_t limit =
+          stop == stops.end() ? events.back().position : stop->second.first - 1;
+      if (checkpoint >= limit) continue;
+      RowBatch& rows = commit->Rows(state->keyspace);
+      absl::Status failure;
+      for (const eventstore::RecordedEvent& event : events) {
+        if (event.position <= checkpoint) continue;
+        if (event.position > limit) break;
+        if (!state->instance->Wants(event.type)) continue;
+        failure = state->instance->Apply(event, rows);
+        if (!failure.ok()) {
+          stops[state.get()] = {
+              event.position,
+              absl::Status(failure.code(),
+                           absl::StrCat("at log position ", event.position,
+                                        ": ", failure.message()))};
+          break;
+        }
+      }
+      if (failure.ok()) failure = state->instance->Flush(rows);
+      if (!failure.ok()) {
+        if (stops.find(state.get()) == stops.end()) {
+          stops[state.get()] = {checkpoint + 1, failure};
+        }
+        retry = true;
+        break;
+      }
+      commit->SetCheckpoint(state->keyspace, limit);
+      advanced.emplace_back(state.get(), limit);
+    }
+    if (retry) {
+      // Instances drop what they cached for the abandoned commit.
+      for (auto& [name, state] : states_) state->instance = state->spec.make();
+      continue;
+    }
+    absl::Status written = db_->Write(*commit);
+    if (!written.ok()) {
+      for (auto& [name, state] : states_) state->instance = state->spec.make();
+      return written;
+    }
+    absl::MutexLock lock(&mu_);
+    for (auto& [state, checkpoint] : advanced) state->checkpoint = checkpoint;
+    for (auto& [state, stop] : stops) state->error = stop.second;
+    return absl::OkStatus();
+  }
+}
+
+absl::Status ProjectionRunner::WaitUntilFolded(
+    absl::Span<const std::string> names, uint64_t position,
+    absl::Time deadline) {
+  ASSIGN_OR_RETURN(std::vector<State*> states, Select(names, false));
+  absl::MutexLock lock(&mu_);
+  auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    if (stopping_) return true;
+    for (State* state : states) {
+      if (!state->error.ok()) return true;
+      if (state->checkpoint < position) return false;
+    }
+    return true;
+  };
+  mu_.AwaitWithDeadline(absl::Condition(&done), deadline);
+  if (stopping_) return absl::UnavailableError("the server is stopping");
+  uint64_t slowest = std::numeric_limits<uint64_t>::max();
+  for (State* state : states) {
+    if (!state->error.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("projection ", state->spec.name,
+                       " has stopped: ", state->error.message()));
+    }
+    slowest = std::min(slowest, state->checkpoint);
+  }
+  if (slowest < position) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("min_position: the read model reached log position ",
+                     slowest, ", not ", position, ", before the deadline"));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t ProjectionRunner::Checkpoint(absl::string_view name) {
+  auto it = states_.find(name);
+  if (it == states_.end()) return 0;
+  absl::MutexLock lock(&mu_);
+  return it->second->checkpoint;
+}
+
+std::vector<ProjectionStatus> ProjectionRunner::Status() {
+  const uint64_t head = store_->HeadPosition();
+  std::vector<ProjectionStatus> out;
+  for (auto& [name, state] : states_) {
+    KeyspaceRef live = db_->Live(name);
+    absl::MutexLock lock(&mu_);
+    ProjectionStatus status{.name = name,
+                            .version = state->spec.version,
+                            .keyspace = live == nullptr ? "" : live->id(),
+                            .checkpoint = state->checkpoint,
+                            .head_position = std::max(head, state->checkpoint),
+                            .error = state->error,
+                            .rebuild = state->progress};
+    status.lag = status.head_position - status.checkpoint;
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ProjectionRunner::State*>> ProjectionRunner::Select(
+    absl::Span<const std::string> names, bool for_rebuild) {
+  std::vector<State*> out;
+  if (names.empty()) {
+    for (auto& [name, state] : states_) {
+      if (!for_rebuild || state->spec.rebuildable) out.push_back(state.get());
+    }
+    return out;
+  }
+  for (const std::string& name : names) {
+    auto it = states_.find(name);
+    if (it == states_.end()) {
+      std::vector<std::string> known;
+      for (const auto& [known_name, state] : states_) {
+        known.push_back(known_name);
+      }
+      return absl::NotFoundError(absl::StrCat(
+          "projection \"", name,
+          "\" does not exist; known: ", absl::StrJoin(known, ", ")));
+    }
+    if (for_rebuild && !it->second->spec.rebuildable) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("projection ", name, " cannot be rebuilt"));
+    }
+    if (std::find(out.begin(), out.end(), it->second.get()) == out.end()) {
+      out.push_back(it->second.get());
+    }
+  }
+  return out;
+}
+
+absl::Status ProjectionRunner::Rebuild(
+    std::vector<std::string> names,
+    const std::function<void(const RebuildProgress&)>& progress,
+    const std::function<bool()>& cancelled) {
+  ASSIGN_OR_RETURN(std::vector<State*> states, Select(names, true));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("the server is stopping");
+    for (State* state : states) {
+      if (state->rebuilding) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "projection ", state->spec.name, " is being rebuilt already"));
+      }
+    }
+    for (State* state : states) {
+      state->rebuilding = true;
+      state->progress = RebuildProgress{};
+    }
+  }
+  absl::Status status = RebuildSelected(states, progress, cancelled);
+  absl::MutexLock lock(&mu_);
+  for (State* state : states) {
+    state->rebuilding = false;
+    state->progress.reset();
+  }
+  return status;
+}
+
+absl::Status ProjectionRunner::RebuildSelected(
+    const std::vector<State*>& states,
+    const std::function<void(const RebuildProgress&)>& progress,
+    const std::function<bool()>& cancelled) {
+  struct Shadow {
+    State* state;
+    KeyspaceRef keyspace;
+    std::unique_ptr<Projection> instance;
+    uint64_t checkpoint;
+  };
+  std::vector<Shadow> shadows;
+  uint64_t position = std::numeric_limits<uint64_t>::max();
+  for (State* state : states) {
+    // Resume a shadow of this version left by an earlier rebuild.
+    KeyspaceRef keyspace = db_->Shadow(state->spec.name);
+    if (keyspace == nullptr || keyspace->version() != state->spec.version) {
+      ASSIGN_OR_RETURN(
+          keyspace, db_->CreateShadow(state->spec.name, state->spec.version));
+    }
+    ASSIGN_OR_RETURN(uint64_t checkpoint, db_->Checkpoint(*keyspace));
+    position = std::min(position, checkpoint);
+    shadows.push_back(Shadow{.state = state,
+                             .keyspace = std::move(keyspace),
+                             .instance = state->spec.make(),
+                             .checkpoint = checkpoint});
+  }
+  if (shadows.empty()) return absl::OkStatus();
+
+  const uint64_t started_at = position;
+  const absl::Time start = absl::Now();
+  absl::Time next_report = start;
+  auto report = [&](bool promoted) {
+    const uint64_t head = std::max(store_->HeadPosition(), position);
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    RebuildProgress now{
+        .events_done = position, .head_position = head, .promoted = promoted};
+    if (seconds > 0) {
+      now.events_per_second = (position - started_at) / seconds;
+    }
+    if (now.events_per_second > 0 && head > position) {
+      now.eta = absl::Seconds((head - position) / now.events_per_second);
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      for (const Shadow& shadow : shadows) shadow.state->progress = now;
+    }
+    progress(now);
+  };
+
+  // Folds the events after `position`, in steps; returns once a read finds
+  // nothing new.
+  auto fold_to_head = [&]() -> absl::Status {
+    while (true) {
+      if (cancelled() || stop_requested_) {
+        return absl::CancelledError(
+            "rebuild cancelled; the next rebuild resumes from log position " +
+            std::to_string(position));
+      }
+      ASSIGN_OR_RETURN(
+          std::vector<eventstore::RecordedEvent> events,
+          store_->ReadAll({.from_position = position + 1,
+                           .max_count = options_.rebuild_batch_events}));
+      if (events.empty()) return absl::OkStatus();
+      const uint64_t last = events.back().position;
+      std::unique_ptr<ProjectionCommit> commit = db_->NewCommit();
+      for (Shadow& shadow : shadows) {
+        if (shadow.checkpoint >= last) continue;
+        RowBatch& rows = commit->Rows(shadow.keyspace);
+        for (const eventstore::RecordedEvent& event : events) {
+          if (event.position <= shadow.checkpoint) continue;
+          if (!shadow.instance->Wants(event.type)) continue;
+          absl::Status applied = shadow.instance->Apply(event, rows);
+          if (!applied.ok()) {
+            return absl::Status(
+                applied.code(),
+                absl::StrCat("projection ", shadow.state->spec.name,
+                             " at log position ", event.position, ": ",
+                             applied.message()));
+          }
+        }
+        RETURN_IF_ERROR(shadow.instance->Flush(rows));
+        commit->SetCheckpoint(shadow.keyspace, last);
+      }
+      RETURN_IF_ERROR(db_->Write(*commit));
+      for (Shadow& shadow : shadows) {
+        shadow.checkpoint = std::max(shadow.checkpoint, last);
+      }
+      position = last;
+      if (absl::Now() >= next_report) {
+        report(false);
+        next_report = absl::Now() + options_.progress_interval;
+      }
+    }
+  };
+
+  RETURN_IF_ERROR(fold_to_head());
+  {
+    // The follower waits while the last events are folded and the shadows
+    // take over, so no event falls between the two keyspaces.
+    absl::MutexLock fold(&fold_mu_);
+    RETURN_IF_ERROR(fold_to_head());
+    for (Shadow& shadow : shadows) {
+      RETURN_IF_ERROR(db_->Promote(shadow.state->spec.name));
+      State* state = shadow.state;
+      state->keyspace = db_->Live(state->spec.name);
+      state->instance = state->spec.make();
+      absl::MutexLock lock(&mu_);
+      state->checkpoint = shadow.checkpoint;
+      state->error = absl::OkStatus();  // a rebuild cures a stopped fold
+    }
+  }
+  report(true);
+  return absl::OkStatus();
+}
+
+}  // namespace leadledger::projections

@@ -1,0 +1,343 @@
+#include "projections/projection_runner.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "eventstore/rocksdb_event_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "projections/projection_db.h"
+#include "tests/eventstore/store_test_util.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace leadledger::projections {
+namespace {
+
+using ::leadledger::testing::IsOk;
+using ::leadledger::testing::StatusIs;
+using ::testing::HasSubstr;
+
+// Folds "Noted" events into one row per event and a running count, read
+// back from the batch, so a double fold or a skipped event shows.
+class LedgerProjection final : public Projection {
+ public:
+  bool Wants(absl::string_view type) const override {
+    return type == "Noted" || type == "Poison";
+  }
+  absl::Status Apply(const eventstore::RecordedEvent& event,
+                     RowBatch& rows) override {
+    if (event.type == "Poison") {
+      return absl::DataLossError("cannot read this event");
+    }
+    absl::StatusOr<std::optional<std::string>> count = rows.Get("count");
+    if (!count.ok()) return count.status();
+    int64_t value = 0;
+    if (count->has_value() && !absl::SimpleAtoi(**count, &value)) {
+      return absl::DataLossError("bad count");
+    }
+    rows.Put("count", absl::StrCat(value + 1));
+    rows.Put(absl::StrCat("e/", event.position), event.payload);
+    return absl::OkStatus();
+  }
+};
+
+// Counts every event but stops on nothing: shows that one projection's
+// failure leaves the others folding.
+class CountAllProjection final : public Projection {
+ public:
+  bool Wants(absl::string_view) const override { return true; }
+  absl::Status Apply(const eventstore::RecordedEvent&,
+                     RowBatch& rows) override {
+    ++pending_;
+    (void)rows;
+    return absl::OkStatus();
+  }
+  absl::Status Flush(RowBatch& rows) override {
+    absl::StatusOr<std::optional<std::string>> count = rows.Get("count");
+    if (!count.ok()) return count.status();
+    int64_t value = 0;
+    if (count->has_value()) (void)absl::SimpleAtoi(**count, &value);
+    rows.Put("count", absl::StrCat(value + pending_));
+    pending_ = 0;
+    return absl::OkStatus();
+  }
+
+ private:
+  int64_t pending_ = 0;
+};
+
+ProjectionSpec Ledger(int version = 1) {
+  return ProjectionSpec{.name = "ledger", .version = version, .make = [] {
+                          return std::make_unique<LedgerProjection>();
+                        }};
+}
+
+ProjectionSpec CountAll() {
+  return ProjectionSpec{.name = "count_all", .make = [] {
+                          return std::make_unique<CountAllProjection>();
+                        }};
+}
+
+class ProjectionRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { OpenStores(); }
+
+  void OpenStores() {
+    auto store = eventstore::RocksDbEventStore::Open({.path = dir_.Sub("log")});
+    ASSERT_THAT(store.status(), IsOk());
+    store_ = std::move(*store);
+    auto db = ProjectionDb::Open(dir_.Sub("projections"));
+    ASSERT_THAT(db.status(), IsOk());
+    db_ = std::move(*db);
+  }
+
+  void CloseStores() {
+    runner_.reset();
+    db_.reset();
+    store_.reset();
+  }
+
+  void StartRunner(std::vector<ProjectionSpec> specs) {
+    runner_ = std::make_unique<ProjectionRunner>(
+        store_.get(), db_.get(), std::move(specs),
+        ProjectionRunnerOptions{.poll_interval = absl::Milliseconds(20),
+                                .rebuild_batch_events = 7,
+                                .progress_interval = absl::ZeroDuration()});
+    ASSERT_THAT(runner_->Start(), IsOk());
+  }
+
+  // Appends `n` "Noted" events, each its own append, to stream `stream`.
+  void Append(int n, const std::string& stream = "s") {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_THAT(store_
+                      ->Append(eventstore::OneStream(
+                          stream, eventstore::ExpectedVersion::Any(),
+                          {absl::StrCat(stream, "-", next_payload_++)}))
+                      .status(),
+                  IsOk());
+    }
+  }
+
+  void WaitFolded(const std::string& name) {
+    std::vector<std::string> names = {name};
+    ASSERT_THAT(runner_->WaitUntilFolded(names, store_->HeadPosition(),
+                                         absl::Now() + absl::Seconds(10)),
+                IsOk());
+  }
+
+  // Every row of the live keyspace of `name`, checkpoint aside.
+  std::map<std::string, std::string> Rows(const std::string& name) {
+    std::map<std::string, std::string> rows;
+    KeyspaceRef live = db_->Live(name);
+    EXPECT_NE(live, nullptr);
+    if (live == nullptr) return rows;
+    std::unique_ptr<ProjectionReader> reader = db_->NewReader();
+    EXPECT_THAT(
+        reader->Scan(*live, "\x01", "", ScanOrder::kAscending,
+                     [&](absl::string_view key, absl::string_view value) {
+                       rows.emplace(key, value);
+                       return true;
+                     }),
+        IsOk());
+    return rows;
+  }
+
+  // What folding every "Noted" event of the log from scratch gives.
+  std::map<std::string, std::string> FoldFromScratch() {
+    std::map<std::string, std::string> rows;
+    auto events = store_->ReadAll({.from_position = 1, .max_count = 100000});
+    EXPECT_THAT(events.status(), IsOk());
+    int count = 0;
+    for (const auto& event : *events) {
+      if (event.type != "Noted") continue;
+      ++count;
+      rows[absl::StrCat("e/", event.position)] = event.payload;
+    }
+    if (count > 0) rows["count"] = absl::StrCat(count);
+    return rows;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<eventstore::RocksDbEventStore> store_;
+  std::unique_ptr<ProjectionDb> db_;
+  std::unique_ptr<ProjectionRunner> runner_;
+  int next_payload_ = 0;
+};
+
+TEST_F(ProjectionRunnerTest, FoldsPastAndLiveEventsOnceEach) {
+  Append(5);
+  StartRunner({Ledger()});
+  Append(20);
+  WaitFolded("ledger");
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+  EXPECT_EQ(runner_->Checkpoint("ledger"), store_->HeadPosition());
+}
+
+TEST_F(ProjectionRunnerTest, ResumesFromItsCheckpointAfterARestart) {
+  StartRunner({Ledger()});
+  Append(10);
+  WaitFolded("ledger");
+  CloseStores();
+  OpenStores();
+  Append(3);  // written while no runner follows
+  StartRunner({Ledger()});
+  Append(4);
+  WaitFolded("ledger");
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+  EXPECT_EQ(Rows("ledger")["count"], "17");
+}
+
+TEST_F(ProjectionRunnerTest, WaitingPastTheHeadEndsAtTheDeadline) {
+  StartRunner({Ledger()});
+  Append(2);
+  std::vector<std::string> names = {"ledger"};
+  EXPECT_THAT(
+      runner_->WaitUntilFolded(names, 1000,
+                               absl::Now() + absl::Milliseconds(50)),
+      StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("min_position")));
+  std::vector<std::string> unknown = {"nope"};
+  EXPECT_THAT(runner_->WaitUntilFolded(unknown, 1, absl::Now()),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+}
+
+TEST_F(ProjectionRunnerTest, RebuildWhileAppendingEndsEqualToAFoldFromScratch) {
+  Append(100);
+  StartRunner({Ledger(), CountAll()});
+  const std::string before = db_->Live("ledger")->id();
+  std::atomic<bool> appending = true;
+  std::thread writer([&] {
+    while (appending) Append(1, "w");
+  });
+  std::vector<RebuildProgress> reports;
+  ASSERT_THAT(
+      runner_->Rebuild(
+          {"ledger"}, [&](const RebuildProgress& p) { reports.push_back(p); },
+          [] { return false; }),
+      IsOk());
+  Append(5);
+  appending = false;
+  writer.join();
+  WaitFolded("ledger");
+  EXPECT_NE(db_->Live("ledger")->id(), before);
+  EXPECT_EQ(db_->Shadow("ledger"), nullptr);
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+  ASSERT_FALSE(reports.empty());
+  EXPECT_TRUE(reports.back().promoted);
+  EXPECT_GE(reports.back().events_done, 100u);
+  // The old keyspace is gone from the catalog, and stays gone on reopen.
+  CloseStores();
+  OpenStores();
+  EXPECT_EQ(db_->CatalogForTesting().size(), 2u);
+}
+
+TEST_F(ProjectionRunnerTest, OneRebuildOfAProjectionAtATime) {
+  Append(50);
+  StartRunner({Ledger()});
+  absl::Status second;
+  bool tried = false;
+  ASSERT_THAT(runner_->Rebuild(
+                  {"ledger"},
+                  [&](const RebuildProgress&) {
+                    if (tried) return;
+                    tried = true;
+                    second = runner_->Rebuild(
+                        {"ledger"}, [](const RebuildProgress&) {},
+                        [] { return false; });
+                  },
+                  [] { return false; }),
+              IsOk());
+  ASSERT_TRUE(tried);
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kFailedPrecondition,
+                               HasSubstr("being rebuilt")));
+  EXPECT_THAT(
+      runner_->Rebuild(
+          {"nope"}, [](const RebuildProgress&) {}, [] { return false; }),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("ledger")));
+}
+
+TEST_F(ProjectionRunnerTest, ACancelledRebuildLeavesTheLiveOneAndResumesLater) {
+  Append(60);
+  StartRunner({Ledger()});
+  const std::string live = db_->Live("ledger")->id();
+  int steps = 0;
+  EXPECT_THAT(runner_->Rebuild(
+                  {"ledger"}, [](const RebuildProgress&) {},
+                  [&] { return ++steps > 3; }),
+              StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_EQ(db_->Live("ledger")->id(), live);
+  ASSERT_NE(db_->Shadow("ledger"), nullptr);
+  auto resumed_from = db_->Checkpoint(*db_->Shadow("ledger"));
+  ASSERT_THAT(resumed_from.status(), IsOk());
+  EXPECT_GT(*resumed_from, 0u);
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());  // live kept serving
+
+  // As after a crash: a restart finishes the rebuild on its own.
+  CloseStores();
+  OpenStores();
+  StartRunner({Ledger()});
+  for (int i = 0; i < 500 && db_->Shadow("ledger") != nullptr; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(db_->Shadow("ledger"), nullptr);
+  EXPECT_NE(db_->Live("ledger")->id(), live);
+  Append(2);
+  WaitFolded("ledger");
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+}
+
+TEST_F(ProjectionRunnerTest, AnEventItCannotReadStopsOnlyThatProjection) {
+  Append(3);
+  ASSERT_THAT(store_
+                  ->Append({.writes = {{.stream = "p",
+                                        .events = {{.event_id = "bad",
+                                                    .type = "Poison",
+                                                    .payload = "?"}}}}})
+                  .status(),
+              IsOk());
+  const uint64_t poison = store_->HeadPosition();
+  StartRunner({Ledger(), CountAll()});
+  Append(3);
+  WaitFolded("count_all");
+  EXPECT_EQ(Rows("count_all")["count"], "7");
+  std::vector<std::string> names = {"ledger"};
+  EXPECT_THAT(runner_->WaitUntilFolded(names, store_->HeadPosition(),
+                                       absl::Now() + absl::Seconds(5)),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr(absl::StrCat("log position ", poison))));
+  for (const ProjectionStatus& status : runner_->Status()) {
+    if (status.name == "ledger") {
+      EXPECT_EQ(status.checkpoint, 3u);
+      EXPECT_EQ(status.lag, store_->HeadPosition() - 3);
+      EXPECT_THAT(status.error, StatusIs(absl::StatusCode::kDataLoss));
+    } else {
+      EXPECT_THAT(status.error, IsOk());
+      EXPECT_EQ(status.lag, 0u);
+    }
+  }
+}
+
+TEST_F(ProjectionRunnerTest, ANewVersionOfAFoldRebuildsItselfOnStart) {
+  Append(30);
+  StartRunner({Ledger(1)});
+  WaitFolded("ledger");
+  CloseStores();
+  OpenStores();
+  StartRunner({Ledger(2)});
+  for (int i = 0; i < 500 && db_->Live("ledger")->version() != 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(db_->Live("ledger")->version(), 2);
+  WaitFolded("ledger");
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+}
+
+}  // namespace
+}  // namespace leadledger::projections
