@@ -1084,4 +1084,23 @@ absl::StatusOr<StoredLead> DecodeLeadRow(absl::string_view bytes) {
   return stored;
 }
 
+std::string EncodeAgendaRow(const StoredAgendaTask& stored) {
+  rows::AgendaTask row;
+  row.set_lead_id(stored.lead_id);
+  *row.mutable_task() = ToProto(stored.task);
+  row.set_scheduled_position(stored.scheduled_position);
+  return row.SerializeAsString();
+}
+
+absl::StatusOr<StoredAgendaTask> DecodeAgendaRow(absl::string_view bytes) {
+  rows::AgendaTask row;
+  if (!row.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError("agenda row: cannot be parsed");
+  }
+  StoredAgendaTask stored{.lead_id = row.lead_id(),
+                          .scheduled_position = row.scheduled_position()};
+  ASSIGN_OR_RETURN(stored.task, FromProto(row.task()));
+  return stored;
+}
+
 }  // namespace leadledger::projections

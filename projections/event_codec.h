@@ -66,6 +66,20 @@ std::string EncodeLeadRow(const StoredLead& stored);
 // Errors: DATA_LOSS when the bytes are not such a row.
 [[nodiscard]] absl::StatusOr<StoredLead> DecodeLeadRow(absl::string_view bytes);
 
+// An open task as the agenda stores it.
+struct StoredAgendaTask {
+  std::string lead_id;
+  domain::Task task;
+  uint64_t scheduled_position = 0;
+
+  bool operator==(const StoredAgendaTask&) const = default;
+};
+
+std::string EncodeAgendaRow(const StoredAgendaTask& stored);
+// Errors: DATA_LOSS when the bytes are not such a row.
+[[nodiscard]] absl::StatusOr<StoredAgendaTask> DecodeAgendaRow(
+    absl::string_view bytes);
+
 }  // namespace leadledger::projections
 
 #endif  // LEADLEDGER_PROJECTIONS_EVENT_CODEC_H_

@@ -5,11 +5,17 @@
 
 #include <vector>
 
+#include "absl/time/time.h"
 #include "projections/projection.h"
 
 namespace leadledger::projections {
 
-std::vector<ProjectionSpec> ReadModels();
+struct ReadModelOptions {
+  // The zone due days of tasks are counted in (the owners' zone).
+  absl::TimeZone zone = absl::UTCTimeZone();
+};
+
+std::vector<ProjectionSpec> ReadModels(const ReadModelOptions& options);
 
 }  // namespace leadledger::projections
 

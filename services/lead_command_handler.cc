@@ -114,6 +114,7 @@ LeadCommandHandler::ExecuteMerge(const domain::MergeLeads& command,
     eventstore::AppendRequest request;
     request.metadata.actor = context.actor;
     request.metadata.correlation_id = context.correlation_id;
+    request.metadata.causation_id = context.causation_id;
     request.idempotency_key = key;
     request.idempotency_fingerprint = mutation.fingerprint;
     for (const auto& [lead_id, events] : decision.events) {
@@ -214,6 +215,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     }
     eventstore::AppendRequest request;
     request.metadata.actor = context.actor;
+    request.metadata.causation_id = context.causation_id;
     request.metadata.correlation_id = context.correlation_id.empty()
                                           ? write.events.front().event_id
                                           : context.correlation_id;

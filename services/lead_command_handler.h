@@ -34,6 +34,8 @@ std::string LeadStream(absl::string_view lead_id);
 struct CallContext {
   std::string actor;
   std::string correlation_id;
+  // The event that caused the command, for effects of process managers.
+  std::string causation_id;
 };
 
 // A lead as of its stream's latest event.

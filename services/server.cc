@@ -67,15 +67,35 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
           (std::filesystem::path(options.data_dir) / "projections").string()));
   server->read_models_ = std::make_unique<projections::ProjectionRunner>(
       server->store_.get(), server->projection_db_.get(),
-      projections::ReadModels());
-  RETURN_IF_ERROR(server->read_models_->Start());
+      projections::ReadModels({.zone = options.time_zone}));
   server->handler_ =
       std::make_unique<LeadCommandHandler>(server->store_.get(), ids);
+  server->scheduler_ = std::make_unique<FollowUpScheduler>(
+      server->store_.get(), server->projection_db_.get(),
+      server->read_models_.get(), server->handler_.get(), clock,
+      [settings = options.settings] { return settings; },
+      FollowUpSchedulerOptions{.owner_zone = options.time_zone,
+                               .timer_interval = options.timer_interval});
+  server->read_models_->AddCommitListener(
+      [scheduler = server->scheduler_.get()] { scheduler->WakeTimer(); });
+  RETURN_IF_ERROR(server->read_models_->Start());
+  RETURN_IF_ERROR(server->scheduler_->Start());
   server->workers_ = std::make_unique<WorkerPool>(
       options.worker_threads, static_cast<size_t>(options.max_queued_calls));
   const RpcEnv env{.calls = &server->calls_, .workers = server->workers_.get()};
   server->lead_service_ = std::make_unique<LeadServiceImpl>(
       server->handler_.get(), clock, ids, env, options.settings);
+  server->task_service_ = std::make_unique<TaskServiceImpl>(
+      TaskServiceDeps{
+          .handler = server->handler_.get(),
+          .projection_db = server->projection_db_.get(),
+          .read_models = server->read_models_.get(),
+          .scheduler = server->scheduler_.get(),
+          .clock = clock,
+          .ids = ids,
+          .settings = [settings = options.settings] { return settings; },
+          .zone = options.time_zone},
+      env);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -85,6 +105,7 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(server->lead_service_.get());
+  builder.RegisterService(server->task_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
@@ -113,6 +134,9 @@ void LeadLedgerServer::Shutdown(absl::Duration grace) {
   workers_.reset();
   // Every call has finished: nothing can reach the store any more.
   lead_service_.reset();
+  task_service_.reset();
+  if (scheduler_ != nullptr) scheduler_->Stop();
+  scheduler_.reset();
   handler_.reset();
   if (read_models_ != nullptr) read_models_->Stop();
   read_models_.reset();

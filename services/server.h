@@ -19,8 +19,10 @@
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
 #include "services/call_tracker.h"
+#include "services/follow_up_scheduler.h"
 #include "services/lead_command_handler.h"
 #include "services/lead_service.h"
+#include "services/task_service.h"
 #include "services/worker_pool.h"
 
 namespace leadledger::services {
@@ -37,6 +39,11 @@ struct ServerOptions {
   // outlive the server.
   const Clock* clock = nullptr;
   IdGenerator* ids = nullptr;
+  // The zone follow-up days and agenda days are counted in (the owners').
+  absl::TimeZone time_zone = absl::UTCTimeZone();
+  // Longest sleep of the scheduler's due-task timer; tests shorten it to
+  // follow a fake clock quickly.
+  absl::Duration timer_interval = absl::Seconds(1);
   // Threads that run RPC handlers (they block on fsync and disk reads).
   int worker_threads = 8;
   // Calls that may wait for a worker before new ones are refused with
@@ -61,6 +68,10 @@ class LeadLedgerServer {
   // The port the server listens on.
   int port() const { return port_; }
 
+  // The event log, for in-process tools and tests that check what was
+  // written; valid until Shutdown.
+  eventstore::EventStore& store() { return *store_; }
+
   // Reports NOT_SERVING, refuses new calls (UNAVAILABLE), lets calls in
   // flight finish for up to `grace`, cancels what is left, closes every
   // connection and then the store. Idempotent.
@@ -75,9 +86,11 @@ class LeadLedgerServer {
   std::unique_ptr<projections::ProjectionDb> projection_db_;
   std::unique_ptr<projections::ProjectionRunner> read_models_;
   std::unique_ptr<LeadCommandHandler> handler_;
+  std::unique_ptr<FollowUpScheduler> scheduler_;
   CallTracker calls_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<LeadServiceImpl> lead_service_;
+  std::unique_ptr<TaskServiceImpl> task_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

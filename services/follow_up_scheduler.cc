@@ -1,0 +1,245 @@
+#include "services/follow_up_scheduler.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "domain/classification.h"
+#include "domain/lead_decider.h"
+#include "domain/overloaded.h"
+#include "domain/status_macros.h"
+#include "projections/agenda.h"
+#include "projections/event_codec.h"
+
+namespace leadledger::services {
+namespace {
+
+constexpr absl::string_view kLeadStreamPrefix = "lead-";
+constexpr char kSchedulerActor[] = "scheduler";
+
+// Errors a later attempt cannot fix: the lead was closed, merged or deleted
+// meanwhile, so the effect no longer applies.
+bool EffectNoLongerApplies(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// The scheduler's fold: effects, and no rows but its checkpoint.
+class FollowUpScheduler::Reactor final : public projections::Projection {
+ public:
+  explicit Reactor(FollowUpScheduler* scheduler) : scheduler_(scheduler) {}
+
+  bool Wants(absl::string_view type) const override {
+    return type == "LeadClassified" || type == "TaskCompleted";
+  }
+
+  absl::Status Apply(const eventstore::RecordedEvent& event,
+                     projections::RowBatch&) override {
+    if (event.stream.substr(0, kLeadStreamPrefix.size()) != kLeadStreamPrefix) {
+      return absl::OkStatus();
+    }
+    const std::string lead_id(event.stream.substr(kLeadStreamPrefix.size()));
+    ASSIGN_OR_RETURN(domain::LeadEvent decoded,
+                     projections::DecodeLeadEvent(event));
+    const domain::WorkspaceSettings settings = scheduler_->settings_();
+    std::string outcome_id;
+    if (const auto* classified =
+            std::get_if<domain::LeadClassified>(&decoded)) {
+      outcome_id = classified->outcome_id;
+    } else if (const auto* completed =
+                   std::get_if<domain::TaskCompleted>(&decoded)) {
+      const domain::Outcome* outcome =
+          domain::FindOutcome(settings.catalogue, completed->outcome_id);
+      // A classifying outcome schedules from the LeadClassified that
+      // follows this event.
+      if (outcome == nullptr || outcome->classifies) return absl::OkStatus();
+      outcome_id = completed->outcome_id;
+    } else {
+      return absl::OkStatus();
+    }
+
+    // The plan reads the lead as the event left it, so that a replay plans
+    // the same task whatever happened to the lead since.
+    absl::StatusOr<LeadSnapshot> then =
+        handler().LoadAt(lead_id, event.stream_version);
+    while (!then.ok() && !absl::IsDataLoss(then.status()) &&
+           !EffectNoLongerApplies(then.status())) {
+      if (scheduler_->stopping_) return absl::CancelledError("stopping");
+      absl::SleepFor(scheduler_->options_.retry_interval);
+      then = handler().LoadAt(lead_id, event.stream_version);
+    }
+    if (!then.ok()) {
+      return absl::IsDataLoss(then.status()) ? then.status() : absl::OkStatus();
+    }
+    std::optional<domain::ScheduleFollowUp> plan = domain::PlanFollowUp(
+        then->lead, outcome_id, event.event_id, domain::TimeOf(decoded),
+        scheduler_->options_.owner_zone, settings);
+    if (!plan.has_value()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(
+        uint64_t position,
+        scheduler_->Effect(
+            lead_id, *plan,
+            CallContext{.actor = kSchedulerActor,
+                        .correlation_id = event.metadata.correlation_id,
+                        .causation_id = event.event_id}));
+    scheduler_->NoteEffect(position);
+    return absl::OkStatus();
+  }
+
+ private:
+  LeadCommandHandler& handler() { return *scheduler_->handler_; }
+
+  FollowUpScheduler* const scheduler_;
+};
+
+FollowUpScheduler::FollowUpScheduler(
+    eventstore::EventStore* store, projections::ProjectionDb* db,
+    projections::ProjectionRunner* read_models, LeadCommandHandler* handler,
+    const Clock* clock, std::function<domain::WorkspaceSettings()> settings,
+    FollowUpSchedulerOptions options)
+    : store_(store),
+      db_(db),
+      read_models_(read_models),
+      handler_(handler),
+      clock_(clock),
+      settings_(std::move(settings)),
+      options_(options) {
+  std::vector<projections::ProjectionSpec> specs;
+  specs.push_back(projections::ProjectionSpec{
+      .name = kSchedulerProjection,
+      .version = 1,
+      .rebuildable = false,
+      .make = [this] { return std::make_unique<Reactor>(this); }});
+  runner_ = std::make_unique<projections::ProjectionRunner>(store_, db_,
+                                                            std::move(specs));
+}
+
+FollowUpScheduler::~FollowUpScheduler() { Stop(); }
+
+absl::Status FollowUpScheduler::Start() {
+  RETURN_IF_ERROR(runner_->Start());
+  timer_ = std::thread([this] { RunTimer(); });
+  return absl::OkStatus();
+}
+
+void FollowUpScheduler::Stop() {
+  stopping_ = true;
+  {
+    absl::MutexLock lock(&timer_mu_);
+    timer_stop_ = true;
+  }
+  if (timer_.joinable()) timer_.join();
+  runner_->Stop();
+}
+
+void FollowUpScheduler::WakeTimer() {
+  absl::MutexLock lock(&timer_mu_);
+  timer_woken_ = true;
+}
+
+void FollowUpScheduler::NoteEffect(uint64_t position) {
+  uint64_t seen = effects_high_water_.load();
+  while (position > seen &&
+         !effects_high_water_.compare_exchange_weak(seen, position)) {
+  }
+}
+
+absl::StatusOr<uint64_t> FollowUpScheduler::SettledPosition(
+    uint64_t position, absl::Time deadline) {
+  const std::vector<std::string> names = {kSchedulerProjection};
+  RETURN_IF_ERROR(runner_->WaitUntilFolded(names, position, deadline));
+  // Effects of events up to `position` were appended before the checkpoint
+  // passed it; later ones only make the answer more conservative.
+  return std::max(position, effects_high_water_.load());
+}
+
+std::vector<projections::ProjectionStatus> FollowUpScheduler::Status() {
+  return runner_->Status();
+}
+
+absl::StatusOr<uint64_t> FollowUpScheduler::Effect(
+    absl::string_view lead_id, const domain::LeadCommand& command,
+    const CallContext& context) {
+  while (true) {
+    absl::StatusOr<LeadSnapshot> done =
+        handler_->Execute(lead_id, command, context);
+    if (done.ok()) return done->log_position;
+    if (EffectNoLongerApplies(done.status())) return 0;
+    if (absl::IsDataLoss(done.status())) return done.status();
+    // UNAVAILABLE, ABORTED after many races, ...: the effect still applies
+    // and must not be lost, so it waits for the store.
+    if (stopping_) return absl::CancelledError("the scheduler is stopping");
+    absl::SleepFor(options_.retry_interval);
+  }
+}
+
+uint64_t FollowUpScheduler::MarkDueTasks() {
+  projections::KeyspaceRef agenda = db_->Live(projections::kAgendaProjection);
+  if (agenda == nullptr) return 0;
+  std::unique_ptr<projections::ProjectionReader> reader = db_->NewReader();
+  const absl::Time now = clock_->Now();
+  absl::StatusOr<std::vector<projections::DueTask>> due =
+      projections::TasksFallingDue(*reader, *agenda, now,
+                                   options_.max_due_per_round);
+  if (!due.ok()) return 0;
+  uint64_t last = 0;
+  for (const projections::DueTask& task : *due) {
+    if (stopping_) break;
+    absl::StatusOr<uint64_t> position = Effect(
+        task.lead_id, domain::MarkTaskDue{.task_id = task.task_id, .now = now},
+        CallContext{.actor = kSchedulerActor});
+    if (position.ok()) last = std::max(last, *position);
+  }
+  return last;
+}
+
+void FollowUpScheduler::RunTimer() {
+  const std::vector<std::string> agenda = {projections::kAgendaProjection};
+  while (!stopping_) {
+    const uint64_t marked = MarkDueTasks();
+    if (marked > 0) {
+      // The marked tasks leave the due index once the agenda folds their
+      // TaskDue; looking again before that would mark them again (a no-op,
+      // but a busy one).
+      (void)read_models_->WaitUntilFolded(agenda, marked,
+                                          absl::Now() + absl::Seconds(5));
+    }
+    absl::Duration sleep = options_.timer_interval;
+    projections::KeyspaceRef keyspace =
+        db_->Live(projections::kAgendaProjection);
+    if (keyspace != nullptr) {
+      std::unique_ptr<projections::ProjectionReader> reader = db_->NewReader();
+      absl::StatusOr<std::optional<absl::Time>> next =
+          projections::NextDueTime(*reader, *keyspace);
+      if (next.ok() && next->has_value()) {
+        sleep = std::clamp(**next - clock_->Now(), absl::ZeroDuration(),
+                           options_.timer_interval);
+      }
+    }
+    // Something is due but nothing could be marked (the lead moved on):
+    // do not spin on it.
+    if (marked == 0) sleep = std::max(sleep, options_.timer_interval / 20);
+    absl::MutexLock lock(&timer_mu_);
+    auto woken = [this]() ABSL_SHARED_LOCKS_REQUIRED(timer_mu_) {
+      return timer_woken_ || timer_stop_;
+    };
+    timer_mu_.AwaitWithTimeout(absl::Condition(&woken), sleep);
+    timer_woken_ = false;
+    if (timer_stop_) return;
+  }
+}
+
+}  // namespace leadledger::services
