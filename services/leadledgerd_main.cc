@@ -29,6 +29,11 @@ ABSL_FLAG(int, workers, 8,
 ABSL_FLAG(int, max_queued_calls, 4096,
           "calls that may wait for a worker before new ones get "
           "RESOURCE_EXHAUSTED");
+ABSL_FLAG(std::string, time_zone, "UTC",
+          "IANA zone the owners work in: follow-up and agenda days are "
+          "counted in it (changing it needs a rebuild of the agenda)");
+ABSL_FLAG(absl::Duration, timer_interval, absl::Seconds(1),
+          "longest sleep of the scheduler's due-task timer");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "how long in-flight calls may run after a shutdown signal");
 
@@ -64,6 +69,16 @@ int main(int argc, char** argv) {
   leadledger::services::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (!absl::LoadTimeZone(absl::GetFlag(FLAGS_time_zone), &options.time_zone)) {
+    std::fprintf(stderr, "leadledgerd: --time_zone: unknown zone \"%s\"\n",
+                 absl::GetFlag(FLAGS_time_zone).c_str());
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_timer_interval) <= absl::ZeroDuration()) {
+    std::fprintf(stderr, "leadledgerd: --timer_interval: must be positive\n");
+    return 2;
+  }
+  options.timer_interval = absl::GetFlag(FLAGS_timer_interval);
   options.worker_threads = absl::GetFlag(FLAGS_workers);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.settings.leads_enabled = absl::GetFlag(FLAGS_leads_enabled);

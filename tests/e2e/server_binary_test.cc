@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
+#include "tests/testing/server_process.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
@@ -33,62 +34,11 @@ using ::leadledger::testing::WaitForExit;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-constexpr absl::Duration kStartTimeout = absl::Seconds(30);
-
 // One leadledgerd process on an ephemeral port.
-class ServerProcess {
+class ServerProcess : public testing::ServerProcess {
  public:
   ServerProcess(const testing::TempDir& dir, const std::string& data_dir)
-      : port_file_(dir.Sub("port")), log_(dir.Sub("server.log")) {
-    unlink(port_file_.c_str());
-    pid_ = Spawn({LEADLEDGERD_PATH, "--listen=127.0.0.1:0",
-                  "--data_dir=" + data_dir, "--port_file=" + port_file_},
-                 log_);
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      WaitForExit(pid_, absl::Seconds(10));
-    }
-  }
-
-  // Waits until the server has written its port; false if it died or took
-  // too long.
-  bool WaitUntilServing() {
-    const absl::Time deadline = absl::Now() + kStartTimeout;
-    while (absl::Now() < deadline && pid_ > 0) {
-      int port = 0;
-      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(port_file_)),
-                           &port) &&
-          port > 0) {
-        port_ = port;
-        return true;
-      }
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
-  }
-
-  // Sends SIGTERM and returns the exit code.
-  std::optional<int> Terminate() {
-    kill(pid_, SIGTERM);
-    std::optional<int> code = WaitForExit(pid_, absl::Seconds(30));
-    pid_ = -1;
-    return code;
-  }
-
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-  std::string log() const { return ReadFile(log_); }
-
- private:
-  std::string port_file_;
-  std::string log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
+      : testing::ServerProcess(LEADLEDGERD_PATH, dir, data_dir) {}
 };
 
 std::unique_ptr<grpc::ClientContext> Context() {

@@ -19,6 +19,7 @@
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
 #include "projections/read_models.h"
+#include "tests/testing/read_model_rows.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -29,62 +30,6 @@ namespace {
 using ::leadledger::testing::IsOk;
 
 constexpr int kRounds = 12;
-
-// Every row of every live read model, checkpoints aside.
-std::map<std::string, std::string> AllRows(ProjectionDb& db) {
-  std::map<std::string, std::string> rows;
-  std::unique_ptr<ProjectionReader> reader = db.NewReader();
-  for (const ProjectionSpec& spec : ReadModels({})) {
-    KeyspaceRef live = db.Live(spec.name);
-    EXPECT_NE(live, nullptr) << spec.name;
-    if (live == nullptr) continue;
-    EXPECT_THAT(
-        reader->Scan(*live, "\x01", "", ScanOrder::kAscending,
-                     [&](absl::string_view key, absl::string_view value) {
-                       rows.emplace(absl::StrCat(spec.name, "|", key), value);
-                       return true;
-                     }),
-        IsOk());
-  }
-  return rows;
-}
-
-// Opens `projections`, folds the log up to its head and returns the rows.
-std::map<std::string, std::string> CaughtUp(eventstore::EventStore& store,
-                                            const std::string& projections) {
-  auto db = ProjectionDb::Open(projections);
-  EXPECT_THAT(db.status(), IsOk());
-  if (!db.ok()) return {};
-  ::testing::Test::RecordProperty(
-      absl::StrCat("keyspaces_at_open_of_",
-                   projections.substr(projections.rfind('/') + 1)),
-      absl::StrCat((*db)->CatalogForTesting().size()));
-  std::map<std::string, std::string> rows;
-  {
-    ProjectionRunner runner(&store, db->get(), ReadModels({}));
-    EXPECT_THAT(runner.Start(), IsOk());
-    EXPECT_THAT(runner.WaitUntilFolded({}, store.HeadPosition(),
-                                       absl::Now() + absl::Seconds(60)),
-                IsOk());
-    // A rebuild the crash interrupted resumes on start; wait for it.
-    for (int i = 0; i < 3000; ++i) {
-      bool shadows = false;
-      for (const ProjectionSpec& spec : ReadModels({})) {
-        shadows = shadows || (*db)->Shadow(spec.name) != nullptr;
-      }
-      if (!shadows) break;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    for (const ProjectionSpec& spec : ReadModels({})) {
-      EXPECT_EQ((*db)->Shadow(spec.name), nullptr) << spec.name;
-    }
-    EXPECT_THAT(runner.WaitUntilFolded({}, store.HeadPosition(),
-                                       absl::Now() + absl::Seconds(60)),
-                IsOk());
-    rows = AllRows(**db);
-  }
-  return rows;
-}
 
 TEST(ProjectionCrashTest, KilledMidFoldAndMidRebuildConvergesToAFreshFold) {
   testing::TempDir dir;
@@ -109,9 +54,9 @@ TEST(ProjectionCrashTest, KilledMidFoldAndMidRebuildConvergesToAFreshFold) {
   ::testing::Test::RecordProperty("events",
                                   absl::StrCat((*store)->HeadPosition()));
   const std::map<std::string, std::string> recovered =
-      CaughtUp(**store, dir.Sub("projections"));
+      testing::CaughtUpRows(**store, dir.Sub("projections"));
   const std::map<std::string, std::string> fresh =
-      CaughtUp(**store, dir.Sub("fresh"));
+      testing::CaughtUpRows(**store, dir.Sub("fresh"));
   ASSERT_FALSE(fresh.empty());
   EXPECT_EQ(recovered.size(), fresh.size());
   EXPECT_TRUE(recovered == fresh)

@@ -1,0 +1,517 @@
+// loadgen: drives a running leadledgerd over gRPC the way the internal
+// services do, and measures it.
+//
+//   loadgen --server=127.0.0.1:50051 [--concurrency=64] [--duration=20s]
+//           [--calls=N] [--leads=2000] [--zipf=1.1] [--mode=both]
+//
+// Mixed mode keeps `concurrency` calls in flight (callback API: no thread
+// per call) with the workload of the lead desk: CreateLead 20%, ClassifyLead
+// 25%, CompleteTask 10%, UpdateLead 10%, GetLead 15%, ListLeads 10%,
+// ListAgenda 10%, leads chosen with a Zipf skew. Echo mode calls the
+// cheapest RPC the server has, the health check, at the same concurrency:
+// the baseline of the same machine in the same run. Then one caller
+// classifies one lead at a time, for classify_c1_p50_us.
+//
+// Prints per RPC: calls, throughput, p50/p90/p99/p99.9 latency and errors by
+// code; the last line is "summary: key=value ...". A progress line goes to
+// stderr while it is a terminal.
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench/latency_histogram.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "leadledger/v1/lead_service.grpc.pb.h"
+#include "leadledger/v1/task_service.grpc.pb.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "leadledgerd's host:port");
+ABSL_FLAG(int, concurrency, 64, "calls in flight");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(20),
+          "how long each mode runs (unless --calls ends it first)");
+ABSL_FLAG(int64_t, calls, 0, "calls per mode; 0: run for --duration");
+ABSL_FLAG(int, leads, 2000, "leads created before measuring, chosen by Zipf");
+ABSL_FLAG(double, zipf, 1.1, "Zipf exponent of the choice of lead");
+ABSL_FLAG(int, owners, 20, "owners the leads are spread over");
+ABSL_FLAG(std::string, mode, "both", "mixed, echo or both");
+ABSL_FLAG(int, classify_c1_calls, 300,
+          "classifications by a single caller, one at a time (0: skip)");
+ABSL_FLAG(uint64_t, seed, 1, "random seed");
+
+namespace leadledger::bench {
+namespace {
+
+enum class Op {
+  kCreate,
+  kClassify,
+  kComplete,
+  kUpdate,
+  kGet,
+  kList,
+  kAgenda,
+  kEcho,
+  kCount
+};
+
+const char* OpName(Op op) {
+  static const char* kNames[] = {"CreateLead",   "ClassifyLead", "CompleteTask",
+                                 "UpdateLead",   "GetLead",      "ListLeads",
+                                 "ListAgenda",   "Health.Check"};
+  return kNames[static_cast<int>(op)];
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  static const char* kNames[] = {
+      "OK",        "CANCELLED",          "UNKNOWN",         "INVALID_ARGUMENT",
+      "DEADLINE_EXCEEDED", "NOT_FOUND",  "ALREADY_EXISTS",  "PERMISSION_DENIED",
+      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < 17 ? kNames[i] : absl::StrCat(i);
+}
+
+// Ranks 0..n-1 with P(rank k) proportional to 1 / (k + 1)^s.
+class Zipf {
+ public:
+  Zipf(size_t n, double s) : cdf_(n) {
+    double sum = 0;
+    for (size_t k = 0; k < n; ++k) {
+      sum += 1.0 / std::pow(static_cast<double>(k + 1), s);
+      cdf_[k] = sum;
+    }
+    for (double& c : cdf_) c /= sum;
+  }
+  template <typename Random>
+  size_t Next(Random& random) {
+    const double u = std::uniform_real_distribution<double>(0, 1)(random);
+    return static_cast<size_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) -
+                               cdf_.begin());
+  }
+
+ private:
+  std::vector<double> cdf_;
+};
+
+struct OpStats {
+  LatencyHistogram latency;
+  std::map<grpc::StatusCode, int64_t> errors;
+};
+
+struct RunResult {
+  absl::Duration elapsed;
+  std::map<Op, OpStats> ops;
+  uint64_t calls() const {
+    uint64_t n = 0;
+    for (const auto& [op, stats] : ops) n += stats.latency.count();
+    return n;
+  }
+  LatencyHistogram all() const {
+    LatencyHistogram merged;
+    for (const auto& [op, stats] : ops) merged.Merge(stats.latency);
+    return merged;
+  }
+};
+
+class Driver {
+ public:
+  Driver(std::shared_ptr<grpc::Channel> channel, uint64_t seed)
+      : leads_stub_(v1::LeadService::NewStub(channel)),
+        tasks_stub_(v1::TaskService::NewStub(channel)),
+        health_stub_(grpc::health::v1::Health::NewStub(channel)),
+        random_(seed) {}
+
+  // Creates the lead pool the mixed workload chooses from.
+  bool Prepare(int leads, int owners, double zipf) {
+    owners_ = owners;
+    for (int i = 0; i < leads; ++i) {
+      v1::CreateLeadRequest request;
+      FillLead(*request.mutable_lead(), i);
+      v1::CreateLeadResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+      grpc::Status status =
+          leads_stub_->CreateLead(&context, request, &response);
+      if (!status.ok()) {
+        std::fprintf(stderr, "loadgen: cannot create leads: %s: %s\n",
+                     CodeName(status.error_code()).c_str(),
+                     status.error_message().c_str());
+        return false;
+      }
+      pool_.push_back(response.lead().name());
+    }
+    zipf_ = std::make_unique<Zipf>(pool_.size(), zipf);
+    return true;
+  }
+
+  RunResult Run(bool echo, int concurrency, absl::Duration duration,
+                int64_t max_calls) {
+    echo_ = echo;
+    result_ = RunResult{};
+    issued_ = 0;
+    max_calls_ = max_calls;
+    stop_at_ = absl::Now() + duration;
+    in_flight_ = concurrency;
+    done_ = std::make_unique<absl::Notification>();
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < concurrency; ++i) IssueNext();
+    const bool tty = isatty(STDERR_FILENO);
+    while (!done_->WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      if (tty) {
+        uint64_t calls = 0;
+        {
+          absl::MutexLock lock(&mu_);
+          calls = result_.calls();
+        }
+        const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+        std::fprintf(stderr, "\r%s: %llu calls, %.0f/s   ",
+                     echo ? "echo" : "mixed",
+                     static_cast<unsigned long long>(calls),
+                     static_cast<double>(calls) / seconds);
+      }
+    }
+    if (tty) std::fprintf(stderr, "\r%60s\r", "");
+    absl::MutexLock lock(&mu_);
+    result_.elapsed = absl::Now() - start;
+    return result_;
+  }
+
+  // One caller, one classification at a time.
+  LatencyHistogram ClassifyOneAtATime(int calls) {
+    LatencyHistogram latency;
+    static const char* kOutcomes[] = {"POTENTIAL_CONSULTANT", "HOT_PROSPECT",
+                                      "THERE_IS_A_CHANCE", "ON_THE_FENCE"};
+    for (int i = 0; i < calls; ++i) {
+      v1::ClassifyLeadRequest request;
+      request.set_name(pool_[i % pool_.size()]);
+      request.set_classification(kOutcomes[i % 4]);
+      v1::ClassifyLeadResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      const absl::Time start = absl::Now();
+      grpc::Status status =
+          leads_stub_->ClassifyLead(&context, request, &response);
+      if (status.ok()) {
+        latency.Add(absl::ToInt64Microseconds(absl::Now() - start));
+      }
+    }
+    return latency;
+  }
+
+ private:
+  void FillLead(v1::Lead& lead, int i) {
+    lead.set_display_name(absl::StrCat("Load lead ", i));
+    lead.set_contact_name(absl::StrCat("Contact ", i));
+    lead.set_email(absl::StrCat("contact", i, "@load.example"));
+    lead.set_owner_id(absl::StrCat("owner-", i % std::max(owners_, 1)));
+  }
+
+  // Chooses the next call and starts it; called again from its completion.
+  void IssueNext() {
+    Op op = Op::kEcho;
+    std::string lead;
+    std::string task;
+    int variant = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (absl::Now() >= stop_at_ || (max_calls_ > 0 && issued_ >= max_calls_)) {
+        if (--in_flight_ == 0) done_->Notify();
+        return;
+      }
+      ++issued_;
+      if (!echo_) {
+        const int roll = static_cast<int>(random_() % 100);
+        op = roll < 20   ? Op::kCreate
+             : roll < 45 ? Op::kClassify
+             : roll < 55 ? Op::kComplete
+             : roll < 65 ? Op::kUpdate
+             : roll < 80 ? Op::kGet
+             : roll < 90 ? Op::kList
+                         : Op::kAgenda;
+        lead = pool_[zipf_->Next(random_)];
+        variant = static_cast<int>(random_() % 1000000);
+        if (op == Op::kComplete) {
+          if (tasks_.empty()) {
+            op = Op::kAgenda;  // find open tasks first
+          } else {
+            task = std::move(tasks_.front());
+            tasks_.pop_front();
+          }
+        }
+      }
+    }
+    switch (op) {
+      case Op::kCreate: {
+        v1::CreateLeadRequest request;
+        FillLead(*request.mutable_lead(), variant);
+        Start<v1::CreateLeadResponse>(op, request, &Async::CreateLead);
+        break;
+      }
+      case Op::kClassify: {
+        static const char* kOutcomes[] = {"POTENTIAL_CONSULTANT",
+                                          "HOT_PROSPECT", "THERE_IS_A_CHANCE",
+                                          "ON_THE_FENCE"};
+        v1::ClassifyLeadRequest request;
+        request.set_name(lead);
+        request.set_classification(kOutcomes[variant % 4]);
+        Start<v1::ClassifyLeadResponse>(op, request, &Async::ClassifyLead);
+        break;
+      }
+      case Op::kComplete: {
+        static const char* kOutcomes[] = {"NOT_SURE_YET", "HOT_PROSPECT",
+                                          "NOT_INTERESTED", ""};
+        v1::CompleteTaskRequest request;
+        request.set_name(task);
+        request.set_outcome(kOutcomes[variant % 4]);
+        request.set_note("called");
+        StartTask<v1::CompleteTaskResponse>(op, request,
+                                            &TaskAsync::CompleteTask);
+        break;
+      }
+      case Op::kUpdate: {
+        v1::UpdateLeadRequest request;
+        request.mutable_lead()->set_name(lead);
+        request.mutable_lead()->set_description(
+            absl::StrCat("Notes, revision ", variant));
+        request.mutable_update_mask()->add_paths("description");
+        Start<v1::UpdateLeadResponse>(op, request, &Async::UpdateLead);
+        break;
+      }
+      case Op::kGet: {
+        v1::GetLeadRequest request;
+        request.set_name(lead);
+        Start<v1::GetLeadResponse>(op, request, &Async::GetLead);
+        break;
+      }
+      case Op::kList: {
+        v1::ListLeadsRequest request;
+        request.set_owner_id(absl::StrCat("owner-", variant % owners_));
+        request.set_page_size(50);
+        Start<v1::ListLeadsResponse>(op, request, &Async::ListLeads);
+        break;
+      }
+      case Op::kAgenda: {
+        v1::ListAgendaRequest request;
+        request.set_owner_id(absl::StrCat("owner-", variant % owners_));
+        request.set_page_size(50);
+        StartTask<v1::ListAgendaResponse>(
+            op, request, &TaskAsync::ListAgenda,
+            [this](const v1::ListAgendaResponse& response) {
+              absl::MutexLock lock(&mu_);
+              for (const v1::AgendaItem& item : response.items()) {
+                if (tasks_.size() >= 10000) break;
+                tasks_.push_back(item.task().name());
+              }
+            });
+        break;
+      }
+      case Op::kEcho:
+      case Op::kCount: {
+        grpc::health::v1::HealthCheckRequest request;
+        auto* call = new Call<grpc::health::v1::HealthCheckRequest,
+                              grpc::health::v1::HealthCheckResponse>(request);
+        health_stub_->async()->Check(
+            &call->context, &call->request, &call->response,
+            [this, call](grpc::Status status) {
+              Finish(Op::kEcho, call->start, status);
+              delete call;
+              IssueNext();
+            });
+        break;
+      }
+    }
+  }
+
+  template <typename Request, typename Response>
+  struct Call {
+    explicit Call(Request r) : request(std::move(r)), start(absl::Now()) {
+      context.set_deadline(absl::ToChronoTime(start + absl::Seconds(30)));
+      context.AddMetadata("x-actor", "loadgen");
+    }
+    grpc::ClientContext context;
+    Request request;
+    Response response;
+    absl::Time start;
+  };
+
+  using Async = v1::LeadService::Stub::async;
+  using TaskAsync = v1::TaskService::Stub::async;
+
+  template <typename Response, typename Request, typename Method>
+  void Start(Op op, const Request& request, Method method,
+             std::function<void(const Response&)> on_ok = nullptr) {
+    auto* call = new Call<Request, Response>(request);
+    (leads_stub_->async()->*method)(
+        &call->context, &call->request, &call->response,
+        [this, op, call, on_ok](grpc::Status status) {
+          Finish(op, call->start, status);
+          if (status.ok() && on_ok) on_ok(call->response);
+          delete call;
+          IssueNext();
+        });
+  }
+
+  template <typename Response, typename Request, typename Method>
+  void StartTask(Op op, const Request& request, Method method,
+                 std::function<void(const Response&)> on_ok = nullptr) {
+    auto* call = new Call<Request, Response>(request);
+    (tasks_stub_->async()->*method)(
+        &call->context, &call->request, &call->response,
+        [this, op, call, on_ok](grpc::Status status) {
+          Finish(op, call->start, status);
+          if (status.ok() && on_ok) on_ok(call->response);
+          delete call;
+          IssueNext();
+        });
+  }
+
+  void Finish(Op op, absl::Time start, const grpc::Status& status) {
+    const int64_t micros = absl::ToInt64Microseconds(absl::Now() - start);
+    absl::MutexLock lock(&mu_);
+    OpStats& stats = result_.ops[op];
+    stats.latency.Add(static_cast<uint64_t>(std::max<int64_t>(micros, 0)));
+    if (!status.ok()) ++stats.errors[status.error_code()];
+  }
+
+  std::unique_ptr<v1::LeadService::Stub> leads_stub_;
+  std::unique_ptr<v1::TaskService::Stub> tasks_stub_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_stub_;
+  std::vector<std::string> pool_;
+  std::unique_ptr<Zipf> zipf_;
+  int owners_ = 1;
+  bool echo_ = false;
+
+  absl::Mutex mu_;
+  std::mt19937_64 random_ ABSL_GUARDED_BY(mu_);
+  RunResult result_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> tasks_ ABSL_GUARDED_BY(mu_);
+  int64_t issued_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t max_calls_ = 0;
+  absl::Time stop_at_;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<absl::Notification> done_;
+};
+
+void PrintRun(const char* title, const RunResult& run) {
+  const double seconds = absl::ToDoubleSeconds(run.elapsed);
+  std::printf("%s: %llu calls in %.1f s, %.0f calls/s\n", title,
+              static_cast<unsigned long long>(run.calls()), seconds,
+              static_cast<double>(run.calls()) / seconds);
+  std::printf("  %-14s %9s %9s %9s %9s %9s %9s  %s\n", "rpc", "calls", "qps",
+              "p50_us", "p90_us", "p99_us", "p99.9_us", "errors");
+  for (const auto& [op, stats] : run.ops) {
+    std::string errors;
+    for (const auto& [code, count] : stats.errors) {
+      absl::StrAppend(&errors, errors.empty() ? "" : " ", CodeName(code), "=",
+                      count);
+    }
+    std::printf("  %-14s %9llu %9.0f %9.0f %9.0f %9.0f %9.0f  %s\n",
+                OpName(op),
+                static_cast<unsigned long long>(stats.latency.count()),
+                static_cast<double>(stats.latency.count()) / seconds,
+                stats.latency.Quantile(0.5), stats.latency.Quantile(0.9),
+                stats.latency.Quantile(0.99), stats.latency.Quantile(0.999),
+                errors.empty() ? "-" : errors.c_str());
+  }
+}
+
+int Main() {
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode != "mixed" && mode != "echo" && mode != "both") {
+    std::fprintf(stderr, "loadgen: --mode must be mixed, echo or both\n");
+    return 2;
+  }
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  if (concurrency < 1 || concurrency > 10000) {
+    std::fprintf(stderr, "loadgen: --concurrency must be 1 to 10000\n");
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_leads) < 1 || absl::GetFlag(FLAGS_owners) < 1) {
+    std::fprintf(stderr, "loadgen: --leads and --owners must be positive\n");
+    return 2;
+  }
+  grpc::ChannelArguments arguments;
+  // Separate connections per channel object would spread load over the
+  // server's pollers like several client processes do.
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                           grpc::InsecureChannelCredentials(),
+                                           arguments);
+  Driver driver(channel, absl::GetFlag(FLAGS_seed));
+  std::map<std::string, double> summary;
+  if (mode != "echo") {
+    if (!driver.Prepare(absl::GetFlag(FLAGS_leads), absl::GetFlag(FLAGS_owners),
+                        absl::GetFlag(FLAGS_zipf))) {
+      return 1;
+    }
+  }
+  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+  const int64_t calls = absl::GetFlag(FLAGS_calls);
+  if (mode != "mixed") {
+    RunResult echo = driver.Run(true, concurrency, duration, calls);
+    PrintRun("echo", echo);
+    summary["echo_qps"] =
+        static_cast<double>(echo.calls()) / absl::ToDoubleSeconds(echo.elapsed);
+    summary["echo_p99_us"] = echo.all().Quantile(0.99);
+  }
+  if (mode != "echo") {
+    RunResult mixed = driver.Run(false, concurrency, duration, calls);
+    PrintRun("mixed", mixed);
+    uint64_t errors = 0;
+    for (const auto& [op, stats] : mixed.ops) {
+      for (const auto& [code, count] : stats.errors) errors += count;
+    }
+    summary["mixed_qps"] = static_cast<double>(mixed.calls()) /
+                           absl::ToDoubleSeconds(mixed.elapsed);
+    summary["mixed_p50_us"] = mixed.all().Quantile(0.5);
+    summary["mixed_p99_us"] = mixed.all().Quantile(0.99);
+    summary["mixed_errors"] = static_cast<double>(errors);
+    const int c1_calls = absl::GetFlag(FLAGS_classify_c1_calls);
+    if (c1_calls > 0) {
+      LatencyHistogram c1 = driver.ClassifyOneAtATime(c1_calls);
+      std::printf("classify, one caller: %llu calls, p50 %.0f us, p99 %.0f us\n",
+                  static_cast<unsigned long long>(c1.count()), c1.Quantile(0.5),
+                  c1.Quantile(0.99));
+      summary["classify_c1_p50_us"] = c1.Quantile(0.5);
+    }
+  }
+  if (summary.count("mixed_qps") && summary.count("echo_qps") &&
+      summary["echo_qps"] > 0) {
+    summary["mixed_over_echo"] = summary["mixed_qps"] / summary["echo_qps"];
+  }
+  std::string line = "summary:";
+  for (const auto& [key, value] : summary) {
+    absl::StrAppend(&line, " ", key, "=", absl::StrFormat("%.6g", value));
+  }
+  absl::StrAppend(&line, " concurrency=", concurrency);
+  std::printf("%s\n", line.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace leadledger::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "loadgen --server=HOST:PORT [--concurrency=64] [--duration=20s] "
+      "[--mode=both|mixed|echo]");
+  absl::ParseCommandLine(argc, argv);
+  return leadledger::bench::Main();
+}
