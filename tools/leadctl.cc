@@ -17,6 +17,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
+#include "leadledger/v1/task_service.grpc.pb.h"
 
 namespace leadledger::tools {
 namespace {
@@ -42,6 +43,15 @@ constexpr char kUsage[] =
     "  lead win ID\n"
     "  lead probability ID PERCENT|clear\n"
     "  lead merge ID ID... [--owner=U] [--team=T]\n"
+    "  agenda OWNER [--due_by=TIME] [--page_size=N] [--page_token=T]\n"
+    "               [--min_position=P]\n"
+    "  task create LEAD_ID --title=T [--due=TIME] [--kind=contact|custom|"
+    "follow_up]\n"
+    "              [--owner=U] [--priority=N]\n"
+    "  task complete TASK [--outcome=O] [--note=N] [--tags=a,b]\n"
+    "              [--follow_up_title=T --follow_up_due=TIME]\n"
+    "  task cancel TASK [--reason=R]\n"
+    "TASK is leads/ID/tasks/TASK_ID or ID/TASK_ID; TIME is RFC 3339\n"
     "mutations take --etag=E (refuse if the lead changed) and --request_id=R\n";
 
 std::string CodeName(grpc::StatusCode code) {
@@ -338,6 +348,134 @@ int GetLead(const LeadctlOptions& options, const std::string& id,
   return kExitOk;
 }
 
+// "leads/ID/tasks/T", or "ID/T" for short.
+std::string TaskName(const std::string& task) {
+  if (absl::StartsWith(task, "leads/")) return task;
+  const size_t slash = task.find('/');
+  if (slash == std::string::npos) return task;  // the server says what is wrong
+  return absl::StrCat("leads/", task.substr(0, slash), "/tasks/",
+                      task.substr(slash + 1));
+}
+
+// Parses an RFC 3339 time given as flag `flag`.
+bool ParseTime(const std::string& flag, const std::string& text,
+               google::protobuf::Timestamp* out, std::ostream& err) {
+  if (google::protobuf::util::TimeUtil::FromString(text, out)) return true;
+  err << "leadctl: --" << flag << ": \"" << text
+      << "\" is not an RFC 3339 time (2026-11-22T09:00:00Z)\n";
+  return false;
+}
+
+int Agenda(const LeadctlOptions& options, const std::string& owner,
+           std::ostream& out, std::ostream& err) {
+  Client client(options);
+  auto stub = v1::TaskService::NewStub(client.channel());
+  v1::ListAgendaRequest request;
+  request.set_owner_id(owner);
+  request.set_page_size(options.page_size);
+  request.set_page_token(options.page_token);
+  request.set_min_position(options.min_position);
+  if (!options.due_by.empty() &&
+      !ParseTime("due_by", options.due_by, request.mutable_due_by(), err)) {
+    return kExitUsage;
+  }
+  v1::ListAgendaResponse response;
+  grpc::Status status =
+      stub->ListAgenda(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  if (options.json) {
+    Print(options, response, out);
+    return kExitOk;
+  }
+  for (const v1::AgendaItem& item : response.items()) {
+    const v1::Task& task = item.task();
+    out << (task.has_due_time()
+                ? google::protobuf::util::TimeUtil::ToString(task.due_time())
+                : std::string("(no due time)"))
+        << "  p" << task.priority() << (item.overdue() ? "  OVERDUE" : "")
+        << "  " << task.title() << "  [" << item.lead_display_name() << "]  "
+        << task.name() << "\n";
+  }
+  if (!response.next_page_token().empty()) {
+    out << "next_page_token: " << response.next_page_token() << "\n";
+  }
+  return kExitOk;
+}
+
+int TaskCommand(const LeadctlOptions& options,
+                const std::vector<std::string>& args, std::ostream& out,
+                std::ostream& err) {
+  const std::string& verb = args[1];
+  Client client(options);
+  auto stub = v1::TaskService::NewStub(client.channel());
+  if (verb == "create") {
+    v1::CreateTaskRequest request;
+    request.set_parent(LeadName(args[2]));
+    v1::Task* task = request.mutable_task();
+    task->set_title(options.title);
+    task->set_owner_id(options.owner);
+    task->set_priority(options.priority);
+    if (options.kind == "contact") {
+      task->set_kind(v1::TASK_KIND_CONTACT);
+    } else if (options.kind == "follow_up") {
+      task->set_kind(v1::TASK_KIND_FOLLOW_UP);
+    } else if (options.kind.empty() || options.kind == "custom") {
+      task->set_kind(v1::TASK_KIND_CUSTOM);
+    } else {
+      return Usage(err, "--kind: contact, custom or follow_up");
+    }
+    if (!options.due.empty() &&
+        !ParseTime("due", options.due, task->mutable_due_time(), err)) {
+      return kExitUsage;
+    }
+    request.set_etag(options.etag);
+    request.set_request_id(options.request_id);
+    v1::CreateTaskResponse response;
+    grpc::Status status =
+        stub->CreateTask(client.Context().get(), request, &response);
+    if (!status.ok()) return Failed(status, err);
+    Print(options, response, out);
+    return kExitOk;
+  }
+  if (verb == "complete") {
+    v1::CompleteTaskRequest request;
+    request.set_name(TaskName(args[2]));
+    request.set_outcome(options.outcome);
+    request.set_note(options.note);
+    for (const std::string& tag : options.tags) request.add_tags(tag);
+    if (!options.follow_up_title.empty() || !options.follow_up_due.empty()) {
+      request.mutable_follow_up()->set_title(options.follow_up_title);
+      if (!ParseTime("follow_up_due", options.follow_up_due,
+                     request.mutable_follow_up()->mutable_due_time(), err)) {
+        return kExitUsage;
+      }
+    }
+    request.set_etag(options.etag);
+    request.set_request_id(options.request_id);
+    v1::CompleteTaskResponse response;
+    grpc::Status status =
+        stub->CompleteTask(client.Context().get(), request, &response);
+    if (!status.ok()) return Failed(status, err);
+    Print(options, response, out);
+    return kExitOk;
+  }
+  if (verb == "cancel") {
+    v1::CancelTaskRequest request;
+    request.set_name(TaskName(args[2]));
+    request.set_reason(options.reason);
+    request.set_etag(options.etag);
+    request.set_request_id(options.request_id);
+    v1::CancelTaskResponse response;
+    grpc::Status status =
+        stub->CancelTask(client.Context().get(), request, &response);
+    if (!status.ok()) return Failed(status, err);
+    Print(options, response, out);
+    return kExitOk;
+  }
+  return Usage(
+      err, absl::StrCat("unknown command \"", absl::StrJoin(args, " "), "\""));
+}
+
 }  // namespace
 
 int RunLeadctl(const LeadctlOptions& options,
@@ -346,6 +484,12 @@ int RunLeadctl(const LeadctlOptions& options,
   if (args.empty()) return Usage(err, "no command");
   if (args[0] == "health" && args.size() == 1) {
     return Health(options, out, err);
+  }
+  if (args[0] == "agenda" && args.size() == 2) {
+    return Agenda(options, args[1], out, err);
+  }
+  if (args[0] == "task" && args.size() == 3) {
+    return TaskCommand(options, args, out, err);
   }
   if (args[0] == "lead" && args.size() >= 2) {
     if (args[1] == "create" && args.size() == 2) {

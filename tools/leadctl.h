@@ -8,12 +8,19 @@
 //   leadctl lead lose ID [--reason ...] [--feedback ...] | restore ID | win ID
 //   leadctl lead probability ID PERCENT|clear
 //   leadctl lead merge ID ID... [--owner ...] [--team ...]
+//   leadctl agenda OWNER [--due_by=TIME] [--page_size=N] [--page_token=T]
+//   leadctl task create LEAD_ID --title=T [--due=TIME] [--kind=..] ...
+//   leadctl task complete TASK [--outcome=O] [--note=N] [--tags=a,b]
+//                              [--follow_up_title=T --follow_up_due=TIME]
+//   leadctl task cancel TASK [--reason=R]
+// TASK is leads/ID/tasks/TASK_ID or ID/TASK_ID; TIME is RFC 3339.
 // Mutations take --etag and --request_id.
 //
 // Output is human-readable "field: value" lines, or JSON with --json.
 #ifndef LEADLEDGER_TOOLS_LEADCTL_H_
 #define LEADLEDGER_TOOLS_LEADCTL_H_
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -44,6 +51,19 @@ struct LeadctlOptions {
   // "lead lose".
   std::string reason;
   std::string feedback;
+  // Tasks and the agenda.
+  std::string title;
+  std::string due;
+  std::string kind;
+  std::string outcome;
+  std::string note;
+  std::string follow_up_title;
+  std::string follow_up_due;
+  std::string due_by;
+  // Queries.
+  int page_size = 0;
+  std::string page_token;
+  uint64_t min_position = 0;
   // Any mutation.
   std::string etag;
   std::string request_id;

@@ -30,6 +30,22 @@ ABSL_FLAG(int, priority, 0, "lead create: priority 0..3");
 ABSL_FLAG(std::string, reason, "",
           "lead lose: one of the workspace's lost reasons");
 ABSL_FLAG(std::string, feedback, "", "lead lose: why the lead was lost");
+ABSL_FLAG(std::string, title, "", "task create: what to do");
+ABSL_FLAG(std::string, due, "", "task create: due time, RFC 3339");
+ABSL_FLAG(std::string, kind, "", "task create: contact, custom or follow_up");
+ABSL_FLAG(std::string, outcome, "",
+          "task complete: outcome id, e.g. NOT_SURE_YET");
+ABSL_FLAG(std::string, note, "", "task complete: what happened");
+ABSL_FLAG(std::string, follow_up_title, "",
+          "task complete: title of a manual follow-up");
+ABSL_FLAG(std::string, follow_up_due, "",
+          "task complete: due time of the manual follow-up, RFC 3339");
+ABSL_FLAG(std::string, due_by, "",
+          "agenda: only tasks due by this time's day, RFC 3339");
+ABSL_FLAG(int, page_size, 0, "queries: page size (0: the server's default)");
+ABSL_FLAG(std::string, page_token, "", "queries: next_page_token of a page");
+ABSL_FLAG(uint64_t, min_position, 0,
+          "queries: wait until the read model reflects this log position");
 ABSL_FLAG(std::string, etag, "",
           "mutations: refuse unless the lead is at this etag");
 ABSL_FLAG(std::string, request_id, "",
@@ -96,6 +112,17 @@ int main(int argc, char** argv) {
   options.given_fields = GivenFields(argc, argv);
   options.reason = absl::GetFlag(FLAGS_reason);
   options.feedback = absl::GetFlag(FLAGS_feedback);
+  options.title = absl::GetFlag(FLAGS_title);
+  options.due = absl::GetFlag(FLAGS_due);
+  options.kind = absl::GetFlag(FLAGS_kind);
+  options.outcome = absl::GetFlag(FLAGS_outcome);
+  options.note = absl::GetFlag(FLAGS_note);
+  options.follow_up_title = absl::GetFlag(FLAGS_follow_up_title);
+  options.follow_up_due = absl::GetFlag(FLAGS_follow_up_due);
+  options.due_by = absl::GetFlag(FLAGS_due_by);
+  options.page_size = absl::GetFlag(FLAGS_page_size);
+  options.page_token = absl::GetFlag(FLAGS_page_token);
+  options.min_position = absl::GetFlag(FLAGS_min_position);
   options.etag = absl::GetFlag(FLAGS_etag);
   options.request_id = absl::GetFlag(FLAGS_request_id);
   std::vector<std::string> args(positional.begin() + 1, positional.end());

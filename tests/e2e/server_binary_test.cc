@@ -190,6 +190,49 @@ TEST_F(ServerBinaryTest, LeadctlMutatesLeads) {
   EXPECT_EQ(Leadctl(address, {"lead", "probability", id, "lots"}).exit_code, 2);
 }
 
+TEST_F(ServerBinaryTest, LeadctlWorksTheAgenda) {
+  ServerProcess server(dir_, data_dir());
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  const std::string address = server.address();
+  auto run = [&](std::vector<std::string> args) {
+    CommandResult result = Leadctl(address, std::move(args));
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return result.output;
+  };
+  const std::string created =
+      run({"lead", "create", "--name=Roof", "--owner=ana"});
+  const size_t at = created.find("lead.name: leads/");
+  ASSERT_NE(at, std::string::npos) << created;
+  const size_t start = at + std::string("lead.name: leads/").size();
+  const std::string id =
+      created.substr(start, created.find('\n', start) - start);
+
+  const std::string classified = run({"lead", "classify", id, "HOT_PROSPECT"});
+  const size_t position_at = classified.find("log_position: ");
+  ASSERT_NE(position_at, std::string::npos) << classified;
+  const std::string position = classified.substr(
+      position_at + 14, classified.find('\n', position_at) - position_at - 14);
+  const std::string agenda =
+      run({"agenda", "ana", absl::StrCat("--min_position=", position)});
+  EXPECT_THAT(agenda, HasSubstr("Follow up: "));
+  EXPECT_THAT(agenda, HasSubstr("[Roof]"));
+
+  const std::string task =
+      run({"task", "create", id, "--title=Send the quote",
+           "--due=2030-01-02T09:00:00Z", "--kind=contact"});
+  EXPECT_THAT(task, HasSubstr("task.title: Send the quote"));
+  const size_t name_at = task.find("task.name: ");
+  ASSERT_NE(name_at, std::string::npos) << task;
+  const std::string task_name =
+      task.substr(name_at + 11, task.find('\n', name_at) - name_at - 11);
+  EXPECT_THAT(run({"task", "complete", task_name, "--outcome=NOT_SURE_YET",
+                   "--note=called"}),
+              HasSubstr("lead.name: leads/"));
+  CommandResult bad = Leadctl(address, {"task", "create", id, "--due=soon"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.output, HasSubstr("RFC 3339"));
+}
+
 TEST_F(ServerBinaryTest, ReflectionDescribesTheApi) {
   ServerProcess server(dir_, data_dir());
   ASSERT_TRUE(server.WaitUntilServing()) << server.log();
