@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "domain/status_macros.h"
+#include "google/protobuf/util/time_util.h"
 #include "services/grpc_status.h"
 #include "services/history_mapping.h"
 #include "services/lead_mapping.h"
@@ -36,7 +37,7 @@ constexpr int kStreamScanChunk = 1000;
 constexpr absl::Duration kDeadlineMargin = absl::Milliseconds(50);
 
 std::string Rfc3339(absl::Time time) {
-  return absl::FormatTime(absl::RFC3339_full, time, absl::UTCTimeZone());
+  return google::protobuf::util::TimeUtil::ToString(ToTimestamp(time));
 }
 
 }  // namespace
