@@ -138,7 +138,9 @@ std::unique_ptr<Subscription> SubscriptionHub::Subscribe(
 bool SubscriptionHub::TryGoLive(HubSubscription* subscription,
                                 uint64_t cursor) {
   absl::MutexLock lock(&mu_);
-  if (subscription->cancelled_ || head_ + 1 != cursor) return false;
+  // A cursor past head_ + 1 (a subscription from a future position) goes
+  // live too: the live batches before it are skipped, not missed.
+  if (subscription->cancelled_ || head_ >= cursor) return false;
   subscription->overflowed_ = false;
   subscription->buffered_ = 0;
   if (live_.insert(subscription).second) live_count_.fetch_add(1);

@@ -872,6 +872,22 @@ static_assert(std::size(kCustomerDecoders) ==
 
 }  // namespace
 
+const std::vector<std::string>& KnownEventTypes() {
+  // Read off the decoder tables, so a type cannot be stored without being
+  // listed here.
+  static const std::vector<std::string>* const types = [] {
+    auto* all = new std::vector<std::string>();
+    for (const Decoder<domain::LeadEvent>& decoder : kLeadDecoders) {
+      all->emplace_back(decoder.stored.type);
+    }
+    for (const Decoder<domain::CustomerEvent>& decoder : kCustomerDecoders) {
+      all->emplace_back(decoder.stored.type);
+    }
+    return all;
+  }();
+  return *types;
+}
+
 eventstore::NewEvent EncodeLeadEvent(const domain::LeadEvent& event,
                                      std::string event_id) {
   // One case per alternative and no catch-all: a new event type does not

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -43,6 +44,11 @@ eventstore::NewEvent EncodeCustomerEvent(const domain::CustomerEvent& event,
 // DecodeLeadEvent.
 [[nodiscard]] absl::StatusOr<domain::CustomerEvent> DecodeCustomerEvent(
     const eventstore::RecordedEvent& recorded);
+
+// Every type this build stores events under, lead and customer events alike,
+// each once. Each is also the name of its payload message in package
+// leadledger.events.v1.
+const std::vector<std::string>& KnownEventTypes();
 
 // A lead as the lead list stores it: its folded state and where its stream
 // stands.

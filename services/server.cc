@@ -96,6 +96,8 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
           .settings = [settings = options.settings] { return settings; },
           .zone = options.time_zone},
       env);
+  server->history_service_ = std::make_unique<HistoryServiceImpl>(
+      server->store_.get(), server->handler_.get(), env, options.history);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -106,6 +108,7 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(server->lead_service_.get());
   builder.RegisterService(server->task_service_.get());
+  builder.RegisterService(server->history_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
@@ -123,6 +126,9 @@ void LeadLedgerServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
+    // Subscriptions never end by themselves: end them now, telling their
+    // clients where to resume, rather than cancel them after the grace.
+    history_service_->EndSubscriptions();
     calls_.DrainUntil(absl::Now() + grace);
     // A deadline in the past cancels whatever is left and closes idle
     // connections now, instead of waiting for clients to hang up.
@@ -137,6 +143,7 @@ void LeadLedgerServer::Shutdown(absl::Duration grace) {
   task_service_.reset();
   if (scheduler_ != nullptr) scheduler_->Stop();
   scheduler_.reset();
+  history_service_.reset();
   handler_.reset();
   if (read_models_ != nullptr) read_models_->Stop();
   read_models_.reset();

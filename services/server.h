@@ -20,6 +20,7 @@
 #include "projections/projection_runner.h"
 #include "services/call_tracker.h"
 #include "services/follow_up_scheduler.h"
+#include "services/history_service.h"
 #include "services/lead_command_handler.h"
 #include "services/lead_service.h"
 #include "services/task_service.h"
@@ -49,6 +50,8 @@ struct ServerOptions {
   // Calls that may wait for a worker before new ones are refused with
   // RESOURCE_EXHAUSTED.
   int max_queued_calls = 4096;
+  // HistoryService's limits (concurrent subscriptions, ...).
+  HistoryServiceOptions history;
 };
 
 // Thread-safe.
@@ -91,6 +94,7 @@ class LeadLedgerServer {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<TaskServiceImpl> task_service_;
+  std::unique_ptr<HistoryServiceImpl> history_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

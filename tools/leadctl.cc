@@ -16,6 +16,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "leadledger/v1/history_service.grpc.pb.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "leadledger/v1/task_service.grpc.pb.h"
 
@@ -51,6 +52,10 @@ constexpr char kUsage[] =
     "  task complete TASK [--outcome=O] [--note=N] [--tags=a,b]\n"
     "              [--follow_up_title=T --follow_up_due=TIME]\n"
     "  task cancel TASK [--reason=R]\n"
+    "  history ID [--page_size=N] [--page_token=T]   the lead's events\n"
+    "  asof ID --version=N | --time=TIME   the lead as it was then\n"
+    "  log read [--from=N] [--types=A,B] [--page_size=N] [--page_token=T]\n"
+    "  log subscribe [--from=N] [--types=A,B] [--limit=N]   follow the log\n"
     "TASK is leads/ID/tasks/TASK_ID or ID/TASK_ID; TIME is RFC 3339\n"
     "mutations take --etag=E (refuse if the lead changed) and --request_id=R\n";
 
@@ -476,6 +481,162 @@ int TaskCommand(const LeadctlOptions& options,
       err, absl::StrCat("unknown command \"", absl::StrJoin(args, " "), "\""));
 }
 
+// Prints one event as a line that says where it is, when, what and who,
+// then its payload as JSON on an indented line.
+template <typename Event>
+void PrintEvent(const Event& event, const std::string& where,
+                std::ostream& out) {
+  out << where << "  "
+      << google::protobuf::util::TimeUtil::ToString(event.recorded_time())
+      << "  " << event.type();
+  if (!event.actor().empty()) out << "  by " << event.actor();
+  if (!event.correlation_id().empty()) {
+    out << "  correlation " << event.correlation_id();
+  }
+  out << "\n";
+  if (!event.payload_json().empty()) {
+    out << "  " << event.payload_json() << "\n";
+  }
+}
+
+std::string WhereInLog(const v1::LogEvent& event) {
+  return absl::StrCat("position ", event.log_position(), "  ", event.stream(),
+                      " version ", event.stream_version());
+}
+
+int LeadHistory(const LeadctlOptions& options, const std::string& id,
+                std::ostream& out, std::ostream& err) {
+  Client client(options);
+  auto stub = v1::HistoryService::NewStub(client.channel());
+  v1::GetLeadHistoryRequest request;
+  request.set_name(LeadName(id));
+  request.set_page_size(options.page_size);
+  request.set_page_token(options.page_token);
+  request.set_min_position(options.min_position);
+  v1::GetLeadHistoryResponse response;
+  grpc::Status status =
+      stub->GetLeadHistory(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  if (options.json) {
+    Print(options, response, out);
+    return kExitOk;
+  }
+  for (const v1::LeadHistoryEvent& event : response.events()) {
+    PrintEvent(event,
+               absl::StrCat("version ", event.stream_version(), "  position ",
+                            event.log_position()),
+               out);
+  }
+  if (!response.next_page_token().empty()) {
+    out << "next_page_token: " << response.next_page_token() << "\n";
+  }
+  return kExitOk;
+}
+
+int LeadAsOf(const LeadctlOptions& options, const std::string& id,
+             std::ostream& out, std::ostream& err) {
+  v1::GetLeadAsOfRequest request;
+  request.set_name(LeadName(id));
+  request.set_min_position(options.min_position);
+  if (options.as_of_version.empty() == options.as_of_time.empty()) {
+    return Usage(err, "asof: give either --version or --time");
+  }
+  if (!options.as_of_version.empty()) {
+    int64_t version = 0;
+    if (!absl::SimpleAtoi(options.as_of_version, &version)) {
+      return Usage(err,
+                   absl::StrCat("asof: --version \"", options.as_of_version,
+                                "\" is not a number"));
+    }
+    request.set_version(version);
+  } else if (!ParseTime("time", options.as_of_time, request.mutable_time(),
+                        err)) {
+    return kExitUsage;
+  }
+  Client client(options);
+  auto stub = v1::HistoryService::NewStub(client.channel());
+  v1::GetLeadAsOfResponse response;
+  grpc::Status status =
+      stub->GetLeadAsOf(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response, out);
+  return kExitOk;
+}
+
+int ReadLog(const LeadctlOptions& options, std::ostream& out,
+            std::ostream& err) {
+  Client client(options);
+  auto stub = v1::HistoryService::NewStub(client.channel());
+  v1::ReadAllRequest request;
+  request.set_from_position(options.from_position);
+  request.set_page_size(options.page_size);
+  request.set_page_token(options.page_token);
+  request.set_min_position(options.min_position);
+  for (const std::string& type : options.event_types) {
+    request.add_event_types(type);
+  }
+  v1::ReadAllResponse response;
+  grpc::Status status =
+      stub->ReadAll(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  if (options.json) {
+    Print(options, response, out);
+    return kExitOk;
+  }
+  for (const v1::LogEvent& event : response.events()) {
+    PrintEvent(event, WhereInLog(event), out);
+  }
+  out << "head_position: " << response.head_position() << "\n";
+  if (!response.next_page_token().empty()) {
+    out << "next_page_token: " << response.next_page_token() << "\n";
+  }
+  return kExitOk;
+}
+
+int SubscribeLog(const LeadctlOptions& options, std::ostream& out,
+                 std::ostream& err) {
+  if (options.limit < 0) {
+    return Usage(err, "log subscribe: --limit must not be negative");
+  }
+  Client client(options);
+  auto stub = v1::HistoryService::NewStub(client.channel());
+  v1::SubscribeRequest request;
+  request.set_from_position(options.from_position);
+  for (const std::string& type : options.event_types) {
+    request.add_event_types(type);
+  }
+  std::unique_ptr<grpc::ClientContext> context = client.Context();
+  // The stream has no natural end: only an explicit timeout bounds it.
+  context->set_deadline(
+      absl::ToChronoTime(absl::Now() + options.subscribe_timeout));
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub->Subscribe(context.get(), request);
+  int64_t received = 0;
+  v1::SubscribeResponse response;
+  while ((options.limit == 0 || received < options.limit) &&
+         reader->Read(&response)) {
+    if (options.json) {
+      Print(options, response.event(), out);
+    } else {
+      PrintEvent(response.event(), WhereInLog(response.event()), out);
+    }
+    // Each event as it comes, for whoever reads the output live.
+    out.flush();
+    ++received;
+  }
+  if (options.limit > 0 && received == options.limit) {
+    context->TryCancel();
+    reader->Finish();
+    return kExitOk;
+  }
+  grpc::Status status = reader->Finish();
+  if (status.ok() ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return kExitOk;
+  }
+  return Failed(status, err);
+}
+
 }  // namespace
 
 int RunLeadctl(const LeadctlOptions& options,
@@ -490,6 +651,18 @@ int RunLeadctl(const LeadctlOptions& options,
   }
   if (args[0] == "task" && args.size() == 3) {
     return TaskCommand(options, args, out, err);
+  }
+  if (args[0] == "history" && args.size() == 2) {
+    return LeadHistory(options, args[1], out, err);
+  }
+  if (args[0] == "asof" && args.size() == 2) {
+    return LeadAsOf(options, args[1], out, err);
+  }
+  if (args[0] == "log" && args.size() == 2 && args[1] == "read") {
+    return ReadLog(options, out, err);
+  }
+  if (args[0] == "log" && args.size() == 2 && args[1] == "subscribe") {
+    return SubscribeLog(options, out, err);
   }
   if (args[0] == "lead" && args.size() >= 2) {
     if (args[1] == "create" && args.size() == 2) {

@@ -13,6 +13,10 @@
 //   leadctl task complete TASK [--outcome=O] [--note=N] [--tags=a,b]
 //                              [--follow_up_title=T --follow_up_due=TIME]
 //   leadctl task cancel TASK [--reason=R]
+//   leadctl history ID [--page_size N] [--page_token T]
+//   leadctl asof ID (--version N | --time TIME)
+//   leadctl log read [--from N] [--types A,B] [--page_size N] [--page_token T]
+//   leadctl log subscribe [--from N] [--types A,B] [--limit N]
 // TASK is leads/ID/tasks/TASK_ID or ID/TASK_ID; TIME is RFC 3339.
 // Mutations take --etag and --request_id.
 //
@@ -64,6 +68,18 @@ struct LeadctlOptions {
   int page_size = 0;
   std::string page_token;
   uint64_t min_position = 0;
+  // "asof": exactly one of the two, as typed.
+  std::string as_of_version;
+  std::string as_of_time;
+  // "log read" and "log subscribe": the first log position (0: the start)
+  // and the event types to keep (empty: all).
+  uint64_t from_position = 0;
+  std::vector<std::string> event_types;
+  // "log subscribe": stop after this many events; 0 follows the log until
+  // interrupted or until `subscribe_timeout` passes, which both end with
+  // success.
+  int64_t limit = 0;
+  absl::Duration subscribe_timeout = absl::InfiniteDuration();
   // Any mutation.
   std::string etag;
   std::string request_id;

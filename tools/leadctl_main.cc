@@ -1,4 +1,5 @@
 // leadctl: see tools/leadctl.h.
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -45,7 +47,19 @@ ABSL_FLAG(std::string, due_by, "",
 ABSL_FLAG(int, page_size, 0, "queries: page size (0: the server's default)");
 ABSL_FLAG(std::string, page_token, "", "queries: next_page_token of a page");
 ABSL_FLAG(uint64_t, min_position, 0,
-          "queries: wait until the read model reflects this log position");
+          "queries: wait until what they read (a read model, or the log "
+          "itself for history, asof and log read) reflects this log position");
+ABSL_FLAG(std::string, as_of_version, "",
+          "asof: the lead right after this stream version (what --version N "
+          "means after asof)");
+ABSL_FLAG(std::string, time, "",
+          "asof: the lead as it was at this RFC 3339 time");
+ABSL_FLAG(uint64_t, from, 0, "log read, log subscribe: first log position");
+ABSL_FLAG(std::vector<std::string>, types, {},
+          "log read, log subscribe: comma-separated event types to keep");
+ABSL_FLAG(int64_t, limit, 0,
+          "log subscribe: stop after this many events (0: follow until "
+          "interrupted or until --timeout, when given)");
 ABSL_FLAG(std::string, etag, "",
           "mutations: refuse unless the lead is at this etag");
 ABSL_FLAG(std::string, request_id, "",
@@ -87,12 +101,42 @@ std::vector<std::string> GivenFields(int argc, char** argv) {
   return fields;
 }
 
+// Abseil owns --version (print the build and exit), but "asof --version N"
+// names a stream version: rewrites "--version=N" and "--version N" with a
+// number N to --as_of_version, leaving a bare --version to Abseil.
+std::vector<char*> WithAsOfVersion(int argc, char** argv,
+                                   std::vector<std::string>& storage) {
+  storage.reserve(argc);
+  for (int i = 0; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    absl::string_view rest = arg;
+    int64_t number = 0;
+    if (!absl::ConsumePrefix(&rest, "--")) absl::ConsumePrefix(&rest, "-");
+    if (absl::ConsumePrefix(&rest, "version=")) {
+      storage.push_back(absl::StrCat("--as_of_version=", rest));
+    } else if (rest == "version" && i + 1 < argc &&
+               absl::SimpleAtoi(argv[i + 1], &number)) {
+      storage.push_back(absl::StrCat("--as_of_version=", argv[++i]));
+    } else {
+      storage.push_back(std::string(arg));
+    }
+  }
+  std::vector<char*> rewritten;
+  for (std::string& arg : storage) rewritten.push_back(arg.data());
+  return rewritten;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "leadctl [--server=HOST:PORT] [--json] health | lead create|get|update|"
-      "classify|unclassify|lose|restore|win|probability ...");
+      "classify|unclassify|lose|restore|win|probability ... | agenda | task "
+      "... | history | asof | log read|subscribe ...");
+  std::vector<std::string> storage;
+  std::vector<char*> rewritten = WithAsOfVersion(argc, argv, storage);
+  argc = static_cast<int>(rewritten.size());
+  argv = rewritten.data();
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   leadledger::tools::LeadctlOptions options;
   options.server = absl::GetFlag(FLAGS_server);
@@ -123,6 +167,14 @@ int main(int argc, char** argv) {
   options.page_size = absl::GetFlag(FLAGS_page_size);
   options.page_token = absl::GetFlag(FLAGS_page_token);
   options.min_position = absl::GetFlag(FLAGS_min_position);
+  options.as_of_version = absl::GetFlag(FLAGS_as_of_version);
+  options.as_of_time = absl::GetFlag(FLAGS_time);
+  options.from_position = absl::GetFlag(FLAGS_from);
+  options.event_types = absl::GetFlag(FLAGS_types);
+  options.limit = absl::GetFlag(FLAGS_limit);
+  if (Given(argc, argv, "timeout")) {
+    options.subscribe_timeout = options.timeout;
+  }
   options.etag = absl::GetFlag(FLAGS_etag);
   options.request_id = absl::GetFlag(FLAGS_request_id);
   std::vector<std::string> args(positional.begin() + 1, positional.end());

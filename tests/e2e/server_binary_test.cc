@@ -233,6 +233,50 @@ TEST_F(ServerBinaryTest, LeadctlWorksTheAgenda) {
   EXPECT_THAT(bad.output, HasSubstr("RFC 3339"));
 }
 
+TEST_F(ServerBinaryTest, LeadctlReadsHistoryAndTheLog) {
+  ServerProcess server(dir_, data_dir());
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  const std::string address = server.address();
+  CommandResult created =
+      Leadctl(address, {"--actor=alice", "lead", "create", "--name=Roof"});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const size_t at = created.output.find("lead.name: leads/");
+  ASSERT_NE(at, std::string::npos) << created.output;
+  const size_t start = at + std::string("lead.name: leads/").size();
+  const std::string id =
+      created.output.substr(start, created.output.find('\n', start) - start);
+  // Not a classification: the scheduler would append its follow-up task.
+  ASSERT_EQ(Leadctl(address, {"lead", "probability", id, "40"}).exit_code, 0);
+
+  CommandResult history = Leadctl(address, {"history", id});
+  ASSERT_EQ(history.exit_code, 0) << history.output;
+  EXPECT_THAT(history.output, HasSubstr("version 0  position 1  "));
+  EXPECT_THAT(history.output, HasSubstr("LeadCreated  by alice"));
+  EXPECT_THAT(history.output, HasSubstr("version 1  position 2  "));
+  EXPECT_THAT(history.output, HasSubstr("\"value\":40"));
+
+  CommandResult as_of = Leadctl(address, {"asof", id, "--version", "0"});
+  ASSERT_EQ(as_of.exit_code, 0) << as_of.output;
+  EXPECT_THAT(as_of.output, HasSubstr("lead.etag: 0"));
+  EXPECT_THAT(as_of.output, ::testing::Not(HasSubstr("probability_override")));
+
+  CommandResult log =
+      Leadctl(address, {"log", "read", "--types=ProbabilityOverridden"});
+  ASSERT_EQ(log.exit_code, 0) << log.output;
+  EXPECT_THAT(log.output, HasSubstr("position 2  lead-" + id + " version 1  "));
+  EXPECT_THAT(log.output, ::testing::Not(HasSubstr("LeadCreated")));
+  EXPECT_THAT(log.output, HasSubstr("head_position: 2"));
+
+  CommandResult followed =
+      Leadctl(address, {"--json", "log", "subscribe", "--from=2", "--limit=1"});
+  ASSERT_EQ(followed.exit_code, 0) << followed.output;
+  EXPECT_THAT(followed.output, HasSubstr("\"type\":\"ProbabilityOverridden\""));
+
+  CommandResult unknown = Leadctl(address, {"log", "read", "--types=Nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.output, HasSubstr("event_types[0]"));
+}
+
 TEST_F(ServerBinaryTest, ReflectionDescribesTheApi) {
   ServerProcess server(dir_, data_dir());
   ASSERT_TRUE(server.WaitUntilServing()) << server.log();
@@ -252,6 +296,7 @@ TEST_F(ServerBinaryTest, ReflectionDescribesTheApi) {
     services.push_back(service.name());
   }
   EXPECT_THAT(services, Contains("leadledger.v1.LeadService"));
+  EXPECT_THAT(services, Contains("leadledger.v1.HistoryService"));
   EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
 
   grpc::reflection::v1alpha::ServerReflectionRequest describe;

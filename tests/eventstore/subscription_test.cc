@@ -114,6 +114,18 @@ TEST_F(SubscriptionTest, CancelWakesABlockedNext) {
   canceller.join();
 }
 
+TEST_F(SubscriptionTest, PositionPastTheHeadWaitsForThatEvent) {
+  Open();
+  AppendOne("s", "1");
+  auto subscription = store_->SubscribeAll({.from_position = 4});
+  ASSERT_THAT(subscription, IsOk());
+  auto early = (*subscription)->Next(absl::Now() + absl::Milliseconds(20));
+  ASSERT_THAT(early, IsOk());
+  EXPECT_THAT(*early, IsEmpty());
+  for (int i = 2; i <= 5; ++i) AppendOne("s", absl::StrCat(i));
+  EXPECT_THAT(PositionsOf(Take(**subscription, 2)), ElementsAre(4, 5));
+}
+
 TEST_F(SubscriptionTest, PositionZeroIsInvalid) {
   Open();
   EXPECT_THAT(store_->SubscribeAll({.from_position = 0}),

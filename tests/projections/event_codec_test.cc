@@ -524,5 +524,19 @@ TEST(EventCodecTest, EventsOfAnotherStreamAreFailedPrecondition) {
                        HasSubstr("position 12")));
 }
 
+TEST(EventCodecTest, KnownTypesAreEveryStoredTypeEachWithItsPayloadMessage) {
+  std::vector<std::string> expected(kLeadEventTypes.begin(),
+                                    kLeadEventTypes.end());
+  expected.push_back("CustomerCreated");
+  EXPECT_THAT(KnownEventTypes(),
+              ::testing::UnorderedElementsAreArray(expected));
+  for (const std::string& type : KnownEventTypes()) {
+    EXPECT_NE(google::protobuf::DescriptorPool::generated_pool()
+                  ->FindMessageTypeByName("leadledger.events.v1." + type),
+              nullptr)
+        << type;
+  }
+}
+
 }  // namespace
 }  // namespace leadledger::projections
