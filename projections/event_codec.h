@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "domain/customer.h"
 #include "domain/lead_events.h"
+#include "domain/workspace.h"
 #include "eventstore/event_store.h"
 
 namespace leadledger::projections {
@@ -42,6 +43,15 @@ eventstore::NewEvent EncodeCustomerEvent(const domain::CustomerEvent& event,
 // Returns the domain event stored in `recorded`, with the errors of
 // DecodeLeadEvent.
 [[nodiscard]] absl::StatusOr<domain::CustomerEvent> DecodeCustomerEvent(
+    const eventstore::RecordedEvent& recorded);
+
+// Returns the stored form of `event` with id `event_id`.
+eventstore::NewEvent EncodeWorkspaceEvent(const domain::WorkspaceEvent& event,
+                                          std::string event_id);
+
+// Returns the domain event stored in `recorded`, with the errors of
+// DecodeLeadEvent.
+[[nodiscard]] absl::StatusOr<domain::WorkspaceEvent> DecodeWorkspaceEvent(
     const eventstore::RecordedEvent& recorded);
 
 // A lead as the lead list stores it: its folded state and where its stream
