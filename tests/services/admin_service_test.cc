@@ -458,6 +458,11 @@ TEST_F(AdminServiceTest, InvalidValuesNameTheField) {
   }
   {
     v1::WorkspaceSettings settings;
+    settings.set_default_country("ZZ");
+    cases.push_back({"default_country", settings, "settings.default_country"});
+  }
+  {
+    v1::WorkspaceSettings settings;
     cases.push_back({"pipeline", settings, "settings.pipeline"});
   }
   {
