@@ -32,4 +32,11 @@ NormalizedPhone NormalizePhone(absl::string_view typed,
   return phone;
 }
 
+bool IsPhoneRegion(absl::string_view region_code) {
+  const i18n::phonenumbers::PhoneNumberUtil& util =
+      *i18n::phonenumbers::PhoneNumberUtil::GetInstance();
+  // 0 is the numbering plan's "no such region".
+  return util.GetCountryCodeForRegion(std::string(region_code)) != 0;
+}
+
 }  // namespace leadledger::domain

@@ -36,6 +36,11 @@ inline constexpr size_t kMaxPhoneLength = 64;
 [[nodiscard]] NormalizedPhone NormalizePhone(absl::string_view typed,
                                              absl::string_view region_code);
 
+// Whether `region_code` (ISO 3166-1 alpha-2, upper case) names a country
+// whose national numbers NormalizePhone can read: one known to the numbering
+// plan. "ZZ" and other unassigned codes are not.
+[[nodiscard]] bool IsPhoneRegion(absl::string_view region_code);
+
 }  // namespace leadledger::domain
 
 #endif  // LEADLEDGER_DOMAIN_PHONE_H_

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "domain/lead.h"
 #include "domain/overloaded.h"
+#include "domain/phone.h"
 #include "domain/status_macros.h"
 
 namespace leadledger::domain {
@@ -105,6 +106,13 @@ absl::StatusOr<std::vector<WorkspaceEvent>> DecideWorkspace(
           return absl::InvalidArgumentError(
               absl::StrCat("default_country: must be 2 ASCII letters, got \"",
                            country, "\""));
+        }
+        // An unknown region would make every national number typed without
+        // a country read as incorrect.
+        if (!country.empty() && !IsPhoneRegion(country)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("default_country: \"", country,
+                           "\" is not a country of the phone numbering plan"));
         }
         if (country != current.default_country) {
           events.push_back(DefaultCountryChanged{std::move(country), now});

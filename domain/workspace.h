@@ -104,7 +104,9 @@ inline constexpr size_t kMaxLostReasons = 100;
 
 // One event per named setting whose value changes; none when nothing does.
 // Changing a setting never touches existing records (SPEC §2).
-// Errors: INVALID_ARGUMENT naming the setting ("pipeline_stages[1]: ...").
+// Errors: INVALID_ARGUMENT naming the setting ("pipeline_stages[1]: ..."),
+// among them a default_country that is not 2 letters or not a country of the
+// phone numbering plan.
 [[nodiscard]] absl::StatusOr<std::vector<WorkspaceEvent>> DecideWorkspace(
     const WorkspaceSettings& current, const UpdateWorkspaceSettings& command);
 

@@ -19,6 +19,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "leadledger/events/v1/customer_events.pb.h"
 #include "leadledger/events/v1/lead_events.pb.h"
+#include "leadledger/events/v1/workspace_events.pb.h"
 #include "leadledger/projections/v1/rows.pb.h"
 
 namespace leadledger::projections {
@@ -55,6 +56,13 @@ constexpr StoredType kTaskCompleted{"TaskCompleted", 1};
 constexpr StoredType kTaskCancelled{"TaskCancelled", 1};
 constexpr StoredType kTaskDue{"TaskDue", 1};
 constexpr StoredType kCustomerCreated{"CustomerCreated", 1};
+constexpr StoredType kLeadsEnabledChanged{"LeadsEnabledChanged", 1};
+constexpr StoredType kCatalogueChanged{"CatalogueChanged", 1};
+constexpr StoredType kLostReasonsChanged{"LostReasonsChanged", 1};
+constexpr StoredType kPipelineChanged{"PipelineChanged", 1};
+constexpr StoredType kScoringChanged{"ScoringChanged", 1};
+constexpr StoredType kWeekendRuleChanged{"WeekendRuleChanged", 1};
+constexpr StoredType kDefaultCountryChanged{"DefaultCountryChanged", 1};
 
 // Enums. The domain-to-proto direction switches without a default, so the
 // compiler flags a new domain value; the other direction refuses any value
@@ -784,6 +792,147 @@ absl::StatusOr<domain::CustomerCreated> FromProto(
   return out;
 }
 
+// Workspace events.
+
+pb::ClassificationOutcome ToProto(const domain::Outcome& outcome) {
+  pb::ClassificationOutcome out;
+  out.set_id(outcome.id);
+  out.set_label(outcome.label);
+  out.set_classifies(outcome.classifies);
+  out.set_tag(outcome.tag);
+  // Presence carries the optional: absent is "no follow-up task", while 0 is
+  // a task due the same day.
+  if (outcome.follow_up_days.has_value()) {
+    out.set_follow_up_days(*outcome.follow_up_days);
+  }
+  out.set_rank(outcome.rank);
+  return out;
+}
+
+domain::Outcome FromProto(const pb::ClassificationOutcome& in) {
+  domain::Outcome outcome{.id = in.id(),
+                          .label = in.label(),
+                          .classifies = in.classifies(),
+                          .tag = in.tag(),
+                          .rank = in.rank()};
+  if (in.has_follow_up_days()) outcome.follow_up_days = in.follow_up_days();
+  return outcome;
+}
+
+pb::LeadsEnabledChanged ToProto(const domain::LeadsEnabledChanged& e) {
+  pb::LeadsEnabledChanged out;
+  out.set_leads_enabled(e.leads_enabled);
+  *out.mutable_time() = ToProto(e.time);
+  return out;
+}
+
+absl::StatusOr<domain::LeadsEnabledChanged> FromProto(
+    const pb::LeadsEnabledChanged& in) {
+  domain::LeadsEnabledChanged out{.leads_enabled = in.leads_enabled()};
+  ASSIGN_OR_RETURN(out.time, FromProto(in.time()));
+  return out;
+}
+
+pb::CatalogueChanged ToProto(const domain::CatalogueChanged& e) {
+  pb::CatalogueChanged out;
+  for (const domain::Outcome& outcome : e.catalogue) {
+    *out.add_outcomes() = ToProto(outcome);
+  }
+  *out.mutable_time() = ToProto(e.time);
+  return out;
+}
+
+absl::StatusOr<domain::CatalogueChanged> FromProto(
+    const pb::CatalogueChanged& in) {
+  domain::CatalogueChanged out;
+  for (const pb::ClassificationOutcome& outcome : in.outcomes()) {
+    out.catalogue.push_back(FromProto(outcome));
+  }
+  ASSIGN_OR_RETURN(out.time, FromProto(in.time()));
+  return out;
+}
+
+pb::LostReasonsChanged ToProto(const domain::LostReasonsChanged& e) {
+  pb::LostReasonsChanged out;
+  for (const std::string& reason : e.lost_reasons) out.add_lost_reasons(reason);
+  *out.mutable_time() = ToProto(e.time);
+  return out;
+}
+
+absl::StatusOr<domain::LostReasonsChanged> FromProto(
+    const pb::LostReasonsChanged& in) {
+  domain::LostReasonsChanged out{
+      .lost_reasons = {in.lost_reasons().begin(), in.lost_reasons().end()}};
+  ASSIGN_OR_RETURN(out.time, FromProto(in.time()));
+  return out;
+}
+
+pb::PipelineChanged ToProto(const domain::PipelineChanged& e) {
+  pb::PipelineChanged out;
+  for (const std::string& stage : e.pipeline_stages) {
+    out.add_pipeline_stages(stage);
+  }
+  *out.mutable_time() = ToProto(e.time);
+  return out;
+}
+
+absl::StatusOr<domain::PipelineChanged> FromProto(
+    const pb::PipelineChanged& in) {
+  domain::PipelineChanged out{.pipeline_stages = {in.pipeline_stages().begin(),
+                                                  in.pipeline_stages().end()}};
+  ASSIGN_OR_RETURN(out.time, FromProto(in.time()));
+  return out;
+}
+
+pb::ScoringChanged ToProto(const domain::ScoringChanged& e) {
+  pb::ScoringChanged out;
+  for (const std::string& field : e.scoring.fields) out.add_fields(field);
+  // InfinitePast is the domain's "no start date"; absent keeps it exact.
+  if (e.scoring.start_date != absl::InfinitePast()) {
+    *out.mutable_start_date() = ToProto(e.scoring.start_date);
+  }
+  *out.mutable_time() = ToProto(e.time);
+  return out;
+}
+
+absl::StatusOr<domain::ScoringChanged> FromProto(const pb::ScoringChanged& in) {
+  domain::ScoringChanged out;
+  out.scoring.fields = {in.fields().begin(), in.fields().end()};
+  if (in.has_start_date()) {
+    ASSIGN_OR_RETURN(out.scoring.start_date, FromProto(in.start_date()));
+  }
+  ASSIGN_OR_RETURN(out.time, FromProto(in.time()));
+  return out;
+}
+
+pb::WeekendRuleChanged ToProto(const domain::WeekendRuleChanged& e) {
+  pb::WeekendRuleChanged out;
+  out.set_skip_weekends(e.skip_weekends);
+  *out.mutable_time() = ToProto(e.time);
+  return out;
+}
+
+absl::StatusOr<domain::WeekendRuleChanged> FromProto(
+    const pb::WeekendRuleChanged& in) {
+  domain::WeekendRuleChanged out{.skip_weekends = in.skip_weekends()};
+  ASSIGN_OR_RETURN(out.time, FromProto(in.time()));
+  return out;
+}
+
+pb::DefaultCountryChanged ToProto(const domain::DefaultCountryChanged& e) {
+  pb::DefaultCountryChanged out;
+  out.set_default_country(e.default_country);
+  *out.mutable_time() = ToProto(e.time);
+  return out;
+}
+
+absl::StatusOr<domain::DefaultCountryChanged> FromProto(
+    const pb::DefaultCountryChanged& in) {
+  domain::DefaultCountryChanged out{.default_country = in.default_country()};
+  ASSIGN_OR_RETURN(out.time, FromProto(in.time()));
+  return out;
+}
+
 // Envelopes.
 
 eventstore::NewEvent Encoded(StoredType stored,
@@ -870,6 +1019,23 @@ constexpr Decoder<domain::CustomerEvent> kCustomerDecoders[] = {
 static_assert(std::size(kCustomerDecoders) ==
               std::variant_size_v<domain::CustomerEvent>);
 
+template <typename Message>
+constexpr Decoder<domain::WorkspaceEvent> WorkspaceDecoder(StoredType stored) {
+  return {stored, &DecodePayload<domain::WorkspaceEvent, Message>};
+}
+
+constexpr Decoder<domain::WorkspaceEvent> kWorkspaceDecoders[] = {
+    WorkspaceDecoder<pb::LeadsEnabledChanged>(kLeadsEnabledChanged),
+    WorkspaceDecoder<pb::CatalogueChanged>(kCatalogueChanged),
+    WorkspaceDecoder<pb::LostReasonsChanged>(kLostReasonsChanged),
+    WorkspaceDecoder<pb::PipelineChanged>(kPipelineChanged),
+    WorkspaceDecoder<pb::ScoringChanged>(kScoringChanged),
+    WorkspaceDecoder<pb::WeekendRuleChanged>(kWeekendRuleChanged),
+    WorkspaceDecoder<pb::DefaultCountryChanged>(kDefaultCountryChanged),
+};
+static_assert(std::size(kWorkspaceDecoders) ==
+              std::variant_size_v<domain::WorkspaceEvent>);
+
 }  // namespace
 
 const std::vector<std::string>& KnownEventTypes() {
@@ -881,6 +1047,9 @@ const std::vector<std::string>& KnownEventTypes() {
       all->emplace_back(decoder.stored.type);
     }
     for (const Decoder<domain::CustomerEvent>& decoder : kCustomerDecoders) {
+      all->emplace_back(decoder.stored.type);
+    }
+    for (const Decoder<domain::WorkspaceEvent>& decoder : kWorkspaceDecoders) {
       all->emplace_back(decoder.stored.type);
     }
     return all;
@@ -967,6 +1136,41 @@ eventstore::NewEvent EncodeCustomerEvent(const domain::CustomerEvent& event,
 absl::StatusOr<domain::CustomerEvent> DecodeCustomerEvent(
     const eventstore::RecordedEvent& recorded) {
   return Decode<domain::CustomerEvent>(kCustomerDecoders, recorded);
+}
+
+eventstore::NewEvent EncodeWorkspaceEvent(const domain::WorkspaceEvent& event,
+                                          std::string event_id) {
+  const Overloaded encode{
+      [](const domain::LeadsEnabledChanged& e) {
+        return Encoded(kLeadsEnabledChanged, ToProto(e));
+      },
+      [](const domain::CatalogueChanged& e) {
+        return Encoded(kCatalogueChanged, ToProto(e));
+      },
+      [](const domain::LostReasonsChanged& e) {
+        return Encoded(kLostReasonsChanged, ToProto(e));
+      },
+      [](const domain::PipelineChanged& e) {
+        return Encoded(kPipelineChanged, ToProto(e));
+      },
+      [](const domain::ScoringChanged& e) {
+        return Encoded(kScoringChanged, ToProto(e));
+      },
+      [](const domain::WeekendRuleChanged& e) {
+        return Encoded(kWeekendRuleChanged, ToProto(e));
+      },
+      [](const domain::DefaultCountryChanged& e) {
+        return Encoded(kDefaultCountryChanged, ToProto(e));
+      },
+  };
+  eventstore::NewEvent out = std::visit(encode, event);
+  out.event_id = std::move(event_id);
+  return out;
+}
+
+absl::StatusOr<domain::WorkspaceEvent> DecodeWorkspaceEvent(
+    const eventstore::RecordedEvent& recorded) {
+  return Decode<domain::WorkspaceEvent>(kWorkspaceDecoders, recorded);
 }
 
 // Lead rows of the projection store.

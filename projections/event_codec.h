@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "domain/customer.h"
 #include "domain/lead_events.h"
+#include "domain/workspace.h"
 #include "eventstore/event_store.h"
 
 namespace leadledger::projections {
@@ -45,10 +46,18 @@ eventstore::NewEvent EncodeCustomerEvent(const domain::CustomerEvent& event,
 [[nodiscard]] absl::StatusOr<domain::CustomerEvent> DecodeCustomerEvent(
     const eventstore::RecordedEvent& recorded);
 
-// Every type this build stores events under, lead and customer events alike,
-// each once. Each is also the name of its payload message in package
-// leadledger.events.v1.
+// Every type this build stores events under, lead, customer and workspace
+// events alike, each once. Each is also the name of its payload message in
+// package leadledger.events.v1.
 const std::vector<std::string>& KnownEventTypes();
+// Returns the stored form of `event` with id `event_id`.
+eventstore::NewEvent EncodeWorkspaceEvent(const domain::WorkspaceEvent& event,
+                                          std::string event_id);
+
+// Returns the domain event stored in `recorded`, with the errors of
+// DecodeLeadEvent.
+[[nodiscard]] absl::StatusOr<domain::WorkspaceEvent> DecodeWorkspaceEvent(
+    const eventstore::RecordedEvent& recorded);
 
 // A lead as the lead list stores it: its folded state and where its stream
 // stands.

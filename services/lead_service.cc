@@ -19,12 +19,13 @@
 namespace leadledger::services {
 LeadServiceImpl::LeadServiceImpl(LeadCommandHandler* handler,
                                  const Clock* clock, IdGenerator* ids,
-                                 RpcEnv env, domain::WorkspaceSettings settings)
+                                 RpcEnv env,
+                                 const WorkspaceSettingsStore* settings)
     : handler_(handler),
       clock_(clock),
       ids_(ids),
       env_(env),
-      settings_(std::move(settings)) {}
+      settings_(settings) {}
 
 grpc::ServerUnaryReactor* LeadServiceImpl::CreateLead(
     grpc::CallbackServerContext* context, const v1::CreateLeadRequest* request,
@@ -57,7 +58,7 @@ absl::Status LeadServiceImpl::DoCreateLead(const CallContext& call,
           : DeriveId(absl::StrCat("lead/", request.request_id()));
   domain::CreateLead command{.lead_id = lead_id,
                              .profile = ProfileFromProto(request.lead()),
-                             .settings = settings_,
+                             .settings = Settings(),
                              .now = clock_->Now()};
   absl::StatusOr<LeadSnapshot> created =
       handler_->Execute(command.lead_id, command, call, mutation);
@@ -120,7 +121,7 @@ absl::Status LeadServiceImpl::DoUpdateLead(const CallContext& call,
   if (!request.has_lead()) return absl::InvalidArgumentError("lead: required");
   domain::UpdateLead command{.profile = ProfileFromProto(request.lead()),
                              .stage = request.lead().stage(),
-                             .settings = settings_,
+                             .settings = Settings(),
                              .now = clock_->Now()};
   for (const std::string& path : request.update_mask().paths()) {
     std::optional<domain::LeadField> field = domain::LeadFieldFromName(path);
@@ -146,7 +147,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::ClassifyLead(
       "ClassifyLead", context, request, response, [=, this](absl::Time now) {
         return domain::LeadCommand(
             domain::ClassifyLead{.outcome_id = request->classification(),
-                                 .settings = settings_,
+                                 .settings = Settings(),
                                  .now = now});
       });
 }
@@ -159,7 +160,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::ClearClassification(
       "ClearClassification", context, request, response,
       [=, this](absl::Time now) {
         return domain::LeadCommand(domain::ClassifyLead{
-            .outcome_id = "", .settings = settings_, .now = now});
+            .outcome_id = "", .settings = Settings(), .now = now});
       });
 }
 
@@ -172,7 +173,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::MarkLeadLost(
         return domain::LeadCommand(
             domain::MarkLeadLost{.reason = request->lost_reason(),
                                  .feedback = request->feedback(),
-                                 .settings = settings_,
+                                 .settings = Settings(),
                                  .now = now});
       });
 }
@@ -192,7 +193,7 @@ grpc::ServerUnaryReactor* LeadServiceImpl::MarkLeadWon(
   return AnswerMutation(
       "MarkLeadWon", context, request, response, [=, this](absl::Time now) {
         return domain::LeadCommand(
-            domain::MarkLeadWon{.settings = settings_, .now = now});
+            domain::MarkLeadWon{.settings = Settings(), .now = now});
       });
 }
 
@@ -237,7 +238,7 @@ absl::Status LeadServiceImpl::DoMergeLeads(const CallContext& call,
   }
   domain::MergeLeads command{.owner_id = request.owner_id(),
                              .team_id = request.team_id(),
-                             .settings = settings_,
+                             .settings = Settings(),
                              .now = clock_->Now()};
   for (int i = 0; i < request.names_size(); ++i) {
     ASSIGN_OR_RETURN(

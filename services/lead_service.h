@@ -12,6 +12,7 @@
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "services/lead_command_handler.h"
 #include "services/rpc_support.h"
+#include "services/workspace_settings.h"
 
 namespace leadledger::services {
 
@@ -19,10 +20,11 @@ namespace leadledger::services {
 // service.
 class LeadServiceImpl final : public v1::LeadService::CallbackService {
  public:
-  // Every call runs on `env.workers`, counted in `env.calls`.
+  // Every call runs on `env.workers`, counted in `env.calls`, and decides
+  // with the workspace settings `settings` holds when it runs.
   LeadServiceImpl(LeadCommandHandler* handler, const Clock* clock,
                   IdGenerator* ids, RpcEnv env,
-                  domain::WorkspaceSettings settings);
+                  const WorkspaceSettingsStore* settings);
 
   grpc::ServerUnaryReactor* CreateLead(
       grpc::CallbackServerContext* context,
@@ -105,11 +107,15 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
                                            Response* response,
                                            MakeCommand make_command);
 
+  // The workspace settings in force now: a change made through AdminService
+  // applies to the next call.
+  domain::WorkspaceSettings Settings() const { return *settings_->Current(); }
+
   LeadCommandHandler* const handler_;
   const Clock* const clock_;
   IdGenerator* const ids_;
   const RpcEnv env_;
-  const domain::WorkspaceSettings settings_;
+  const WorkspaceSettingsStore* const settings_;
 };
 
 }  // namespace leadledger::services

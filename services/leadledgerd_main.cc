@@ -22,7 +22,9 @@ ABSL_FLAG(std::string, data_dir, "./var/data",
 ABSL_FLAG(std::string, port_file, "",
           "once serving, write the listening port to this file");
 ABSL_FLAG(bool, leads_enabled, true,
-          "create new records as leads (true) or directly as opportunities");
+          "default of the leads_enabled workspace setting: create new records "
+          "as leads (true) or directly as opportunities; a value set with "
+          "'leadctl settings set' is kept in the event log and wins");
 ABSL_FLAG(int, workers, 8,
           "threads that run RPC handlers (1 to 1024); they wait on fsync, so "
           "more than the cores is normal");

@@ -70,10 +70,17 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
       projections::ReadModels({.zone = options.time_zone}));
   server->handler_ =
       std::make_unique<LeadCommandHandler>(server->store_.get(), ids);
+  ASSIGN_OR_RETURN(server->settings_,
+                   WorkspaceSettingsStore::Open(server->store_.get(), ids,
+                                                std::move(options.settings)));
+  // Every reader decides with the settings in force when it runs.
+  const auto current_settings = [settings = server->settings_.get()] {
+    return *settings->Current();
+  };
   server->scheduler_ = std::make_unique<FollowUpScheduler>(
       server->store_.get(), server->projection_db_.get(),
       server->read_models_.get(), server->handler_.get(), clock,
-      [settings = options.settings] { return settings; },
+      current_settings,
       FollowUpSchedulerOptions{.owner_zone = options.time_zone,
                                .timer_interval = options.timer_interval});
   server->read_models_->AddCommitListener(
@@ -84,17 +91,24 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
       options.worker_threads, static_cast<size_t>(options.max_queued_calls));
   const RpcEnv env{.calls = &server->calls_, .workers = server->workers_.get()};
   server->lead_service_ = std::make_unique<LeadServiceImpl>(
-      server->handler_.get(), clock, ids, env, options.settings);
+      server->handler_.get(), clock, ids, env, server->settings_.get());
   server->task_service_ = std::make_unique<TaskServiceImpl>(
-      TaskServiceDeps{
-          .handler = server->handler_.get(),
-          .projection_db = server->projection_db_.get(),
-          .read_models = server->read_models_.get(),
-          .scheduler = server->scheduler_.get(),
+      TaskServiceDeps{.handler = server->handler_.get(),
+                      .projection_db = server->projection_db_.get(),
+                      .read_models = server->read_models_.get(),
+                      .scheduler = server->scheduler_.get(),
+                      .clock = clock,
+                      .ids = ids,
+                      .settings = current_settings,
+                      .zone = options.time_zone},
+      env);
+  server->admin_service_ = std::make_unique<AdminServiceImpl>(
+      AdminServiceOptions{
+          .settings = server->settings_.get(),
+          .log = server->store_.get(),
           .clock = clock,
-          .ids = ids,
-          .settings = [settings = options.settings] { return settings; },
-          .zone = options.time_zone},
+          .backups_dir =
+              (std::filesystem::path(options.data_dir) / "backups").string()},
       env);
   server->history_service_ = std::make_unique<HistoryServiceImpl>(
       server->store_.get(), server->handler_.get(), env, options.history);
@@ -109,6 +123,7 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   builder.RegisterService(server->lead_service_.get());
   builder.RegisterService(server->task_service_.get());
   builder.RegisterService(server->history_service_.get());
+  builder.RegisterService(server->admin_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
@@ -141,9 +156,11 @@ void LeadLedgerServer::Shutdown(absl::Duration grace) {
   // Every call has finished: nothing can reach the store any more.
   lead_service_.reset();
   task_service_.reset();
+  admin_service_.reset();
   if (scheduler_ != nullptr) scheduler_->Stop();
   scheduler_.reset();
   history_service_.reset();
+  settings_.reset();
   handler_.reset();
   if (read_models_ != nullptr) read_models_->Stop();
   read_models_.reset();

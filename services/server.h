@@ -18,6 +18,7 @@
 #include "grpcpp/server.h"
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
+#include "services/admin_service.h"
 #include "services/call_tracker.h"
 #include "services/follow_up_scheduler.h"
 #include "services/history_service.h"
@@ -25,6 +26,7 @@
 #include "services/lead_service.h"
 #include "services/task_service.h"
 #include "services/worker_pool.h"
+#include "services/workspace_settings.h"
 
 namespace leadledger::services {
 
@@ -32,9 +34,13 @@ struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see port()).
   std::string listen_address = "127.0.0.1:50051";
   // Directory of the service's data (the event log in eventlog/, the read
-  // models in projections/); created if missing.
+  // models in projections/, AdminService.Backup's copies in backups/);
+  // created if missing.
   std::string data_dir;
-  // Workspace settings in force.
+  // Default workspace settings: each setting has this value until the
+  // workspace stream of the event log says otherwise. Once a setting was
+  // changed (AdminService.UpdateWorkspaceSettings) the logged value wins,
+  // across restarts, whatever the defaults are then.
   domain::WorkspaceSettings settings;
   // Injected time and ids; the system clock and random ids when null. Must
   // outlive the server.
@@ -89,12 +95,14 @@ class LeadLedgerServer {
   std::unique_ptr<projections::ProjectionDb> projection_db_;
   std::unique_ptr<projections::ProjectionRunner> read_models_;
   std::unique_ptr<LeadCommandHandler> handler_;
+  std::unique_ptr<WorkspaceSettingsStore> settings_;
   std::unique_ptr<FollowUpScheduler> scheduler_;
   CallTracker calls_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<TaskServiceImpl> task_service_;
   std::unique_ptr<HistoryServiceImpl> history_service_;
+  std::unique_ptr<AdminServiceImpl> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

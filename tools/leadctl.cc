@@ -1,6 +1,8 @@
 #include "tools/leadctl.h"
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/history_service.grpc.pb.h"
+#include "leadledger/v1/admin_service.grpc.pb.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "leadledger/v1/task_service.grpc.pb.h"
 
@@ -57,7 +60,20 @@ constexpr char kUsage[] =
     "  log read [--from=N] [--types=A,B] [--page_size=N] [--page_token=T]\n"
     "  log subscribe [--from=N] [--types=A,B] [--limit=N]   follow the log\n"
     "TASK is leads/ID/tasks/TASK_ID or ID/TASK_ID; TIME is RFC 3339\n"
-    "mutations take --etag=E (refuse if the lead changed) and --request_id=R\n";
+    "  settings get\n"
+    "  settings set [--leads_enabled=B] [--skip_weekends=B] "
+    "[--default_country=CC]\n"
+    "               [--lost_reasons=a,b] [--pipeline=s1,s2] "
+    "[--catalogue_file=F]\n"
+    "                                  the given settings change; F is JSON "
+    "as\n"
+    "                                  --json settings get prints it\n"
+    "  backup ID                       copy the event log to the server's\n"
+    "                                  backups/ID ([a-z0-9-], 1 to 63)\n"
+    "  verify                          check the event log (exit 1 on "
+    "problems)\n"
+    "mutations take --etag=E (refuse if the record changed) and "
+    "--request_id=R\n";
 
 std::string CodeName(grpc::StatusCode code) {
   static constexpr const char* kNames[] = {"OK",
@@ -81,16 +97,40 @@ std::string CodeName(grpc::StatusCode code) {
   return index >= 0 && index < 17 ? kNames[index] : absl::StrCat(index);
 }
 
-// Prints every set field of `message` as "path: value", one per line; nested
-// messages flatten to "address.city", timestamps print as RFC 3339.
+// Whether output lists fields left at their default value: a settings
+// listing must say "skip_weekends: false", a lead is clearer without its
+// empty fields.
+enum class Defaults { kOmit, kShow };
+
+// Prints the fields of `message` as "path: value", one per line; nested
+// messages flatten to "address.city", repeated ones to "catalogue[0].id",
+// timestamps print as RFC 3339. Fields with presence (messages, optional
+// scalars) print only when set.
 void PrintFields(const Message& message, const std::string& prefix,
-                 std::ostream& out) {
+                 std::ostream& out, Defaults defaults = Defaults::kOmit) {
   const Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
+  if (defaults == Defaults::kShow) {
+    const Descriptor* descriptor = message.GetDescriptor();
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      const FieldDescriptor* field = descriptor->field(i);
+      if (!field->has_presence() || reflection->HasField(message, field)) {
+        fields.push_back(field);
+      }
+    }
+  } else {
+    reflection->ListFields(message, &fields);
+  }
   for (const FieldDescriptor* field : fields) {
     const std::string path = prefix + field->name();
-    if (field->is_repeated()) {
+    if (field->is_repeated() && field->message_type() != nullptr) {
+      const int size = reflection->FieldSize(message, field);
+      if (size == 0) out << path << ":\n";
+      for (int i = 0; i < size; ++i) {
+        PrintFields(reflection->GetRepeatedMessage(message, field, i),
+                    absl::StrCat(path, "[", i, "]."), out, defaults);
+      }
+    } else if (field->is_repeated()) {
       std::vector<std::string> values;
       const int size = reflection->FieldSize(message, field);
       for (int i = 0; i < size; ++i) {
@@ -103,7 +143,8 @@ void PrintFields(const Message& message, const std::string& prefix,
         }
         values.push_back(value);
       }
-      out << path << ": " << absl::StrJoin(values, ", ") << "\n";
+      out << path << ":" << (values.empty() ? "" : " ")
+          << absl::StrJoin(values, ", ") << "\n";
     } else if (field->message_type() != nullptr) {
       const Message& child = reflection->GetMessage(message, field);
       if (field->message_type()->full_name() == "google.protobuf.Timestamp") {
@@ -112,7 +153,7 @@ void PrintFields(const Message& message, const std::string& prefix,
                    static_cast<const google::protobuf::Timestamp&>(child))
             << "\n";
       } else {
-        PrintFields(child, path + ".", out);
+        PrintFields(child, path + ".", out, defaults);
       }
     } else if (field->enum_type() != nullptr) {
       out << path << ": " << reflection->GetEnum(message, field)->name()
@@ -129,18 +170,19 @@ void PrintFields(const Message& message, const std::string& prefix,
 }
 
 void Print(const LeadctlOptions& options, const Message& message,
-           std::ostream& out) {
+           std::ostream& out, Defaults defaults = Defaults::kOmit) {
   if (options.json) {
     std::string json;
     google::protobuf::util::JsonPrintOptions print;
     print.preserve_proto_field_names = true;
+    print.always_print_primitive_fields = defaults == Defaults::kShow;
     if (!google::protobuf::util::MessageToJsonString(message, &json, print)
              .ok()) {
       json = "{}";
     }
     out << json << "\n";
   } else {
-    PrintFields(message, "", out);
+    PrintFields(message, "", out, defaults);
   }
 }
 
@@ -637,6 +679,106 @@ int SubscribeLog(const LeadctlOptions& options, std::ostream& out,
   return Failed(status, err);
 }
 
+// Reads the catalogue of the WorkspaceSettings JSON in file `path` into
+// `settings`; false, with the reason in `problem`, when it cannot.
+bool ReadCatalogue(const std::string& path, v1::WorkspaceSettings& settings,
+                   std::string& problem) {
+  std::ifstream in(path);
+  if (!in.is_open()) {
+    problem = absl::StrCat("--catalogue_file ", path, ": cannot open it");
+    return false;
+  }
+  std::stringstream json;
+  json << in.rdbuf();
+  v1::WorkspaceSettings parsed;
+  const auto parsing =
+      google::protobuf::util::JsonStringToMessage(json.str(), &parsed);
+  if (!parsing.ok()) {
+    problem =
+        absl::StrCat("--catalogue_file ", path,
+                     ": not a WorkspaceSettings in JSON: ", parsing.ToString());
+    return false;
+  }
+  *settings.mutable_catalogue() = parsed.catalogue();
+  return true;
+}
+
+int SettingsGet(const LeadctlOptions& options, std::ostream& out,
+                std::ostream& err) {
+  Client client(options);
+  auto stub = v1::AdminService::NewStub(client.channel());
+  v1::GetWorkspaceSettingsResponse response;
+  grpc::Status status = stub->GetWorkspaceSettings(
+      client.Context().get(), v1::GetWorkspaceSettingsRequest(), &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response.settings(), out, Defaults::kShow);
+  return kExitOk;
+}
+
+int SettingsSet(const LeadctlOptions& options, std::ostream& out,
+                std::ostream& err) {
+  if (options.given_settings.empty()) {
+    return Usage(err, "settings set: give at least one setting to change");
+  }
+  v1::UpdateWorkspaceSettingsRequest request;
+  v1::WorkspaceSettings* settings = request.mutable_settings();
+  settings->set_etag(options.etag);
+  settings->set_leads_enabled(options.leads_enabled);
+  settings->set_skip_weekends(options.skip_weekends);
+  settings->set_default_country(options.default_country);
+  for (const std::string& reason : options.lost_reasons) {
+    settings->add_lost_reasons(reason);
+  }
+  for (const std::string& stage : options.pipeline) {
+    settings->add_pipeline(stage);
+  }
+  if (!options.catalogue_file.empty()) {
+    std::string problem;
+    if (!ReadCatalogue(options.catalogue_file, *settings, problem)) {
+      return Usage(err, problem);
+    }
+  }
+  for (const std::string& field : options.given_settings) {
+    request.mutable_update_mask()->add_paths(field);
+  }
+  request.set_request_id(options.request_id);
+  Client client(options);
+  auto stub = v1::AdminService::NewStub(client.channel());
+  v1::UpdateWorkspaceSettingsResponse response;
+  grpc::Status status =
+      stub->UpdateWorkspaceSettings(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response, out, Defaults::kShow);
+  return kExitOk;
+}
+
+int Backup(const LeadctlOptions& options, const std::string& id,
+           std::ostream& out, std::ostream& err) {
+  Client client(options);
+  auto stub = v1::AdminService::NewStub(client.channel());
+  v1::BackupRequest request;
+  request.set_backup_id(id);
+  v1::BackupResponse response;
+  grpc::Status status =
+      stub->Backup(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response, out, Defaults::kShow);
+  return kExitOk;
+}
+
+int Verify(const LeadctlOptions& options, std::ostream& out,
+           std::ostream& err) {
+  Client client(options);
+  auto stub = v1::AdminService::NewStub(client.channel());
+  v1::VerifyResponse response;
+  grpc::Status status =
+      stub->Verify(client.Context().get(), v1::VerifyRequest(), &response);
+  if (!status.ok()) return Failed(status, err);
+  Print(options, response, out, Defaults::kShow);
+  // Scripts and cron jobs learn of a damaged log from the exit code.
+  return response.problems().empty() ? kExitOk : kExitFailed;
+}
+
 }  // namespace
 
 int RunLeadctl(const LeadctlOptions& options,
@@ -672,6 +814,16 @@ int RunLeadctl(const LeadctlOptions& options,
       return GetLead(options, args[2], out, err);
     }
     if (args.size() >= 3) return LeadCommand(options, args, out, err);
+  }
+  if (args[0] == "settings" && args.size() == 2) {
+    if (args[1] == "get") return SettingsGet(options, out, err);
+    if (args[1] == "set") return SettingsSet(options, out, err);
+  }
+  if (args[0] == "backup" && args.size() == 2) {
+    return Backup(options, args[1], out, err);
+  }
+  if (args[0] == "verify" && args.size() == 1) {
+    return Verify(options, out, err);
   }
   return Usage(
       err, absl::StrCat("unknown command \"", absl::StrJoin(args, " "), "\""));

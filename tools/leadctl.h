@@ -18,6 +18,12 @@
 //   leadctl log read [--from N] [--types A,B] [--page_size N] [--page_token T]
 //   leadctl log subscribe [--from N] [--types A,B] [--limit N]
 // TASK is leads/ID/tasks/TASK_ID or ID/TASK_ID; TIME is RFC 3339.
+//   leadctl settings get
+//   leadctl settings set [--leads_enabled=B] [--skip_weekends=B]
+//       [--default_country=CC] [--lost_reasons=a,b] [--pipeline=s1,s2]
+//       [--catalogue_file=FILE] (the settings given become the mask)
+//   leadctl backup ID
+//   leadctl verify
 // Mutations take --etag and --request_id.
 //
 // Output is human-readable "field: value" lines, or JSON with --json.
@@ -80,6 +86,17 @@ struct LeadctlOptions {
   // success.
   int64_t limit = 0;
   absl::Duration subscribe_timeout = absl::InfiniteDuration();
+  // "settings set": the values of its flags, and the WorkspaceSettings
+  // fields whose flags were given (the update mask). The catalogue comes
+  // from a JSON file holding a WorkspaceSettings, as "--json settings get"
+  // prints it.
+  bool leads_enabled = true;
+  bool skip_weekends = false;
+  std::string default_country;
+  std::vector<std::string> lost_reasons;
+  std::vector<std::string> pipeline;
+  std::string catalogue_file;
+  std::vector<std::string> given_settings;
   // Any mutation.
   std::string etag;
   std::string request_id;

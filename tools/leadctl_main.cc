@@ -60,6 +60,19 @@ ABSL_FLAG(std::vector<std::string>, types, {},
 ABSL_FLAG(int64_t, limit, 0,
           "log subscribe: stop after this many events (0: follow until "
           "interrupted or until --timeout, when given)");
+ABSL_FLAG(bool, leads_enabled, true,
+          "settings set: new records start as leads (true) or opportunities");
+ABSL_FLAG(bool, skip_weekends, false,
+          "settings set: move follow-ups due on a weekend to the Monday after");
+ABSL_FLAG(std::string, default_country, "",
+          "settings set: ISO country of phone numbers of leads without one");
+ABSL_FLAG(std::vector<std::string>, lost_reasons, {},
+          "settings set: comma-separated reasons a lead may be lost with");
+ABSL_FLAG(std::vector<std::string>, pipeline, {},
+          "settings set: comma-separated pipeline stages, in order");
+ABSL_FLAG(std::string, catalogue_file, "",
+          "settings set: JSON file of a WorkspaceSettings whose catalogue "
+          "replaces the workspace's (as --json settings get prints it)");
 ABSL_FLAG(std::string, etag, "",
           "mutations: refuse unless the lead is at this etag");
 ABSL_FLAG(std::string, request_id, "",
@@ -126,13 +139,34 @@ std::vector<char*> WithAsOfVersion(int argc, char** argv,
   return rewritten;
 }
 
+// The WorkspaceSettings fields whose flags were given, for the update mask.
+// A boolean flag also counts in its "--noflag" form.
+std::vector<std::string> GivenSettings(int argc, char** argv) {
+  static const std::pair<const char*, const char*> kFlagToField[] = {
+      {"leads_enabled", "leads_enabled"},
+      {"skip_weekends", "skip_weekends"},
+      {"default_country", "default_country"},
+      {"lost_reasons", "lost_reasons"},
+      {"pipeline", "pipeline"},
+      {"catalogue_file", "catalogue"}};
+  std::vector<std::string> fields;
+  for (const auto& [flag, field] : kFlagToField) {
+    if (Given(argc, argv, flag) ||
+        Given(argc, argv, absl::StrCat("no", flag))) {
+      fields.push_back(field);
+    }
+  }
+  return fields;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "leadctl [--server=HOST:PORT] [--json] health | lead create|get|update|"
       "classify|unclassify|lose|restore|win|probability ... | agenda | task "
-      "... | history | asof | log read|subscribe ...");
+      "... | history | asof | log read|subscribe ... | settings get|set | "
+      "backup ID | verify");
   std::vector<std::string> storage;
   std::vector<char*> rewritten = WithAsOfVersion(argc, argv, storage);
   argc = static_cast<int>(rewritten.size());
@@ -175,6 +209,13 @@ int main(int argc, char** argv) {
   if (Given(argc, argv, "timeout")) {
     options.subscribe_timeout = options.timeout;
   }
+  options.leads_enabled = absl::GetFlag(FLAGS_leads_enabled);
+  options.skip_weekends = absl::GetFlag(FLAGS_skip_weekends);
+  options.default_country = absl::GetFlag(FLAGS_default_country);
+  options.lost_reasons = absl::GetFlag(FLAGS_lost_reasons);
+  options.pipeline = absl::GetFlag(FLAGS_pipeline);
+  options.catalogue_file = absl::GetFlag(FLAGS_catalogue_file);
+  options.given_settings = GivenSettings(argc, argv);
   options.etag = absl::GetFlag(FLAGS_etag);
   options.request_id = absl::GetFlag(FLAGS_request_id);
   std::vector<std::string> args(positional.begin() + 1, positional.end());

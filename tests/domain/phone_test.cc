@@ -82,5 +82,16 @@ TEST(NormalizePhoneEdgeTest, DropsAnExtension) {
   EXPECT_EQ(NormalizePhone("600 123 456 ext. 12", "ES").e164, "+34600123456");
 }
 
+TEST(IsPhoneRegionTest, KnowsAssignedCountriesOnly) {
+  EXPECT_TRUE(IsPhoneRegion("ES"));
+  EXPECT_TRUE(IsPhoneRegion("US"));
+  EXPECT_TRUE(IsPhoneRegion("PT"));
+  EXPECT_FALSE(IsPhoneRegion("ZZ"));
+  EXPECT_FALSE(IsPhoneRegion("XX"));
+  EXPECT_FALSE(IsPhoneRegion(""));
+  // The numbering plan spells regions in upper case only.
+  EXPECT_FALSE(IsPhoneRegion("es"));
+}
+
 }  // namespace
 }  // namespace leadledger::domain

@@ -113,6 +113,10 @@ TEST(WorkspaceTest, InvalidSettingsNameTheField) {
   EXPECT_THAT(refused(WorkspaceSetting::kDefaultCountry, values),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("default_country")));
+  values.default_country = "zz";
+  EXPECT_THAT(refused(WorkspaceSetting::kDefaultCountry, values),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("default_country: \"ZZ\" is not a country")));
   EXPECT_THAT(
       DecideWorkspace(WorkspaceSettings{}, {.fields = {}}),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("update_mask")));

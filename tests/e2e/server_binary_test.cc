@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -277,6 +278,64 @@ TEST_F(ServerBinaryTest, LeadctlReadsHistoryAndTheLog) {
   EXPECT_THAT(unknown.output, HasSubstr("event_types[0]"));
 }
 
+TEST_F(ServerBinaryTest, LeadctlSettingsLiveInTheLogAcrossARestart) {
+  {
+    ServerProcess server(dir_, data_dir());
+    ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+    const std::string address = server.address();
+    CommandResult defaults = Leadctl(address, {"settings", "get"});
+    ASSERT_EQ(defaults.exit_code, 0) << defaults.output;
+    EXPECT_THAT(defaults.output, HasSubstr("etag: 0\n"));
+    EXPECT_THAT(defaults.output, HasSubstr("leads_enabled: true\n"));
+    EXPECT_THAT(defaults.output, HasSubstr("catalogue[1].id: HOT_PROSPECT\n"));
+
+    // What --json settings get prints is what --catalogue_file reads.
+    CommandResult json = Leadctl(address, {"--json", "settings", "get"});
+    ASSERT_EQ(json.exit_code, 0) << json.output;
+    const std::string catalogue = dir_.Sub("catalogue.json");
+    std::ofstream(catalogue) << json.output;
+
+    CommandResult set =
+        Leadctl(address, {"settings", "set", "--noleads_enabled",
+                          "--pipeline=Open,Won", "--default_country=pt",
+                          "--catalogue_file=" + catalogue, "--etag=0"});
+    ASSERT_EQ(set.exit_code, 0) << set.output;
+    EXPECT_THAT(set.output, HasSubstr("settings.leads_enabled: false\n"));
+    EXPECT_THAT(set.output, HasSubstr("settings.pipeline: Open, Won\n"));
+    EXPECT_THAT(set.output, HasSubstr("settings.default_country: PT\n"));
+    // Three changes; the catalogue read back is the same one.
+    EXPECT_THAT(set.output, HasSubstr("settings.etag: 3\n"));
+
+    CommandResult stale =
+        Leadctl(address, {"settings", "set", "--skip_weekends", "--etag=0"});
+    EXPECT_EQ(stale.exit_code, 1);
+    EXPECT_THAT(stale.output, HasSubstr("ABORTED"));
+    EXPECT_EQ(Leadctl(address, {"settings", "set"}).exit_code, 2);
+
+    CommandResult created = Leadctl(address, {"lead", "create", "--name=Roof"});
+    ASSERT_EQ(created.exit_code, 0) << created.output;
+    EXPECT_THAT(created.output, HasSubstr("kind: LEAD_KIND_OPPORTUNITY"));
+    EXPECT_EQ(server.Terminate(), 0) << server.log();
+  }
+  ServerProcess restarted(dir_, data_dir());
+  ASSERT_TRUE(restarted.WaitUntilServing()) << restarted.log();
+  const std::string address = restarted.address();
+  CommandResult got = Leadctl(address, {"settings", "get"});
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_THAT(got.output, HasSubstr("etag: 3\n"));
+  EXPECT_THAT(got.output, HasSubstr("leads_enabled: false\n"));
+  EXPECT_THAT(got.output, HasSubstr("pipeline: Open, Won\n"));
+
+  CommandResult verified = Leadctl(address, {"verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_THAT(verified.output, HasSubstr("events: 4\n"));
+  CommandResult backup = Leadctl(address, {"backup", "after-restart"});
+  EXPECT_EQ(backup.exit_code, 0) << backup.output;
+  EXPECT_THAT(backup.output, HasSubstr("event_count: 4\n"));
+  EXPECT_THAT(backup.output, HasSubstr(dir_.Sub("data/backups/after-restart")));
+  EXPECT_EQ(restarted.Terminate(), 0);
+}
+
 TEST_F(ServerBinaryTest, ReflectionDescribesTheApi) {
   ServerProcess server(dir_, data_dir());
   ASSERT_TRUE(server.WaitUntilServing()) << server.log();
@@ -297,6 +356,7 @@ TEST_F(ServerBinaryTest, ReflectionDescribesTheApi) {
   }
   EXPECT_THAT(services, Contains("leadledger.v1.LeadService"));
   EXPECT_THAT(services, Contains("leadledger.v1.HistoryService"));
+  EXPECT_THAT(services, Contains("leadledger.v1.AdminService"));
   EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
 
   grpc::reflection::v1alpha::ServerReflectionRequest describe;

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "leadledger/events/v1/customer_events.pb.h"
 #include "leadledger/events/v1/lead_events.pb.h"
+#include "leadledger/events/v1/workspace_events.pb.h"
 #include "tests/testing/status_matchers.h"
 
 namespace leadledger::projections {
@@ -51,6 +52,15 @@ constexpr std::array<const char*, 18> kLeadEventTypes = {
 };
 static_assert(kLeadEventTypes.size() == std::variant_size_v<domain::LeadEvent>);
 
+// The stored type of each alternative of domain::WorkspaceEvent, in its order.
+constexpr std::array<const char*, 7> kWorkspaceEventTypes = {
+    "LeadsEnabledChanged",   "CatalogueChanged", "LostReasonsChanged",
+    "PipelineChanged",       "ScoringChanged",   "WeekendRuleChanged",
+    "DefaultCountryChanged",
+};
+static_assert(kWorkspaceEventTypes.size() ==
+              std::variant_size_v<domain::WorkspaceEvent>);
+
 // What the store would hand back for `encoded` at `position`.
 eventstore::RecordedEvent Recorded(eventstore::NewEvent encoded,
                                    uint64_t position) {
@@ -71,6 +81,11 @@ eventstore::RecordedEvent Stored(const domain::LeadEvent& event,
 eventstore::RecordedEvent Stored(const domain::CustomerEvent& event,
                                  uint64_t position = 1) {
   return Recorded(EncodeCustomerEvent(event, "ev-1"), position);
+}
+
+eventstore::RecordedEvent Stored(const domain::WorkspaceEvent& event,
+                                 uint64_t position = 1) {
+  return Recorded(EncodeWorkspaceEvent(event, "ev-1"), position);
 }
 
 // The payload of `recorded` parsed as the message its type names, or null.
@@ -311,6 +326,59 @@ domain::CustomerCreated FullCustomerCreated() {
       .time = At(30)};
 }
 
+// One sample of every workspace event, each field set to a non-default value.
+std::vector<domain::WorkspaceEvent> FullWorkspaceEvents() {
+  return {
+      domain::LeadsEnabledChanged{.leads_enabled = true, .time = At(40)},
+      domain::CatalogueChanged{
+          .catalogue = {domain::Outcome{.id = "WARM",
+                                        .label = "Warm lead",
+                                        .classifies = true,
+                                        .tag = "Warm",
+                                        .follow_up_days = 3,
+                                        .rank = 2},
+                        domain::Outcome{.id = "COLD",
+                                        .label = "Cold lead",
+                                        .classifies = true,
+                                        .tag = "Cold",
+                                        .follow_up_days = 90,
+                                        .rank = 5}},
+          .time = At(41)},
+      domain::LostReasonsChanged{.lost_reasons = {"Price", "Timing"},
+                                 .time = At(42)},
+      domain::PipelineChanged{.pipeline_stages = {"Lead", "Offer", "Won"},
+                              .time = At(43)},
+      domain::ScoringChanged{
+          .scoring = {.fields = {"country", "tags"}, .start_date = At(-100)},
+          .time = At(44)},
+      domain::WeekendRuleChanged{.skip_weekends = true, .time = At(45)},
+      domain::DefaultCountryChanged{.default_country = "ES", .time = At(46)},
+  };
+}
+
+// Workspace values whose presence the stored form must keep exactly.
+std::vector<domain::WorkspaceEvent> EdgeWorkspaceEvents() {
+  return {
+      domain::LeadsEnabledChanged{.leads_enabled = false, .time = At(50)},
+      // A follow-up due the same day is not the absence of one.
+      domain::CatalogueChanged{
+          .catalogue = {domain::Outcome{.id = "TODAY",
+                                        .label = "Call today",
+                                        .follow_up_days = 0},
+                        domain::Outcome{.id = "NEVER", .label = "Never"}},
+          .time = At(51)},
+      domain::CatalogueChanged{.catalogue = domain::DefaultCatalogue(),
+                               .time = At(52)},
+      domain::LostReasonsChanged{.time = At(53)},
+      // No start date: every closed lead counts.
+      domain::ScoringChanged{.time = At(54)},
+      domain::ScoringChanged{.scoring = {.start_date = absl::UnixEpoch()},
+                             .time = At(55)},
+      domain::WeekendRuleChanged{.skip_weekends = false, .time = At(56)},
+      domain::DefaultCountryChanged{.time = At(57)},
+  };
+}
+
 TEST(EventCodecTest, SamplesCoverEveryAlternative) {
   std::set<size_t> alternatives;
   for (const domain::LeadEvent& event : FullLeadEvents()) {
@@ -364,6 +432,73 @@ TEST(EventCodecTest, CustomerCreatedRoundTrips) {
     EXPECT_TRUE(std::get<domain::CustomerCreated>(*decoded) == created)
         << PayloadText(Stored(created));
   }
+}
+
+TEST(EventCodecTest, WorkspaceSamplesCoverEveryAlternative) {
+  std::set<size_t> alternatives;
+  for (const domain::WorkspaceEvent& event : FullWorkspaceEvents()) {
+    alternatives.insert(event.index());
+  }
+  EXPECT_EQ(alternatives.size(), std::variant_size_v<domain::WorkspaceEvent>);
+}
+
+TEST(EventCodecTest, EachWorkspaceEventHasItsTypeAndSchemaVersion) {
+  for (const domain::WorkspaceEvent& event : FullWorkspaceEvents()) {
+    const eventstore::NewEvent encoded = EncodeWorkspaceEvent(event, "ev-9");
+    EXPECT_EQ(encoded.type, kWorkspaceEventTypes[event.index()]);
+    EXPECT_EQ(encoded.schema_version, 1u) << encoded.type;
+    EXPECT_EQ(encoded.event_id, "ev-9") << encoded.type;
+  }
+}
+
+TEST(EventCodecTest, WorkspaceSamplesSetEveryStoredField) {
+  for (const domain::WorkspaceEvent& event : FullWorkspaceEvents()) {
+    const eventstore::RecordedEvent recorded = Stored(event);
+    EXPECT_THAT(UnsetFields(recorded), IsEmpty()) << recorded.type;
+  }
+}
+
+TEST(EventCodecTest, EveryWorkspaceEventRoundTrips) {
+  std::vector<domain::WorkspaceEvent> events = FullWorkspaceEvents();
+  for (domain::WorkspaceEvent& edge : EdgeWorkspaceEvents()) {
+    events.push_back(edge);
+  }
+  for (const domain::WorkspaceEvent& event : events) {
+    const eventstore::RecordedEvent recorded = Stored(event);
+    SCOPED_TRACE(recorded.type);
+    absl::StatusOr<domain::WorkspaceEvent> decoded =
+        DecodeWorkspaceEvent(recorded);
+    ASSERT_THAT(decoded, IsOk());
+    EXPECT_TRUE(*decoded == event) << PayloadText(recorded);
+  }
+}
+
+TEST(EventCodecTest, CatalogueChangedKeepsItsWireForm) {
+  // Written by every build since the first: field numbers never change.
+  const std::string golden(
+      "\x0a\x0d"                   // 1 outcomes, 13 bytes
+      "\x0a\x01\x41"               //   1 id "A"
+      "\x12\x01\x61"               //   2 label "a"
+      "\x18\x01"                   //   3 classifies
+      "\x22\x01\x74"               //   4 tag "t"
+      "\x28\x00"                   //   5 follow_up_days: 0, present
+      "\x12\x04\x08\x01\x10\x02",  // 2 time {1 s, 2 ns}
+      21);
+  const domain::CatalogueChanged changed{
+      .catalogue = {domain::Outcome{.id = "A",
+                                    .label = "a",
+                                    .classifies = true,
+                                    .tag = "t",
+                                    .follow_up_days = 0}},
+      .time = absl::FromUnixSeconds(1) + absl::Nanoseconds(2)};
+  eventstore::RecordedEvent recorded = Stored(changed);
+  EXPECT_EQ(recorded.payload, golden);
+
+  recorded.payload = golden;
+  absl::StatusOr<domain::WorkspaceEvent> decoded =
+      DecodeWorkspaceEvent(recorded);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_TRUE(std::get<domain::CatalogueChanged>(*decoded) == changed);
 }
 
 TEST(EventCodecTest, InfiniteTimesAreClampedToTheTimestampRange) {
@@ -515,6 +650,45 @@ TEST(EventCodecTest, UnknownTypeOrSchemaIsFailedPrecondition) {
                AllOf(HasSubstr("LeadTeleported"), HasSubstr("position 9"))));
 }
 
+TEST(EventCodecTest, UnparsableWorkspacePayloadIsDataLoss) {
+  for (const domain::WorkspaceEvent& event : FullWorkspaceEvents()) {
+    eventstore::RecordedEvent recorded = Stored(event, 44);
+    recorded.payload = "\xff\xff\xff garbage";
+    EXPECT_THAT(
+        DecodeWorkspaceEvent(recorded),
+        StatusIs(absl::StatusCode::kDataLoss,
+                 AllOf(HasSubstr(recorded.type), HasSubstr("position 44"))));
+  }
+}
+
+TEST(EventCodecTest, WorkspaceTimestampOutOfRangeIsDataLoss) {
+  pb::ScoringChanged changed;
+  changed.mutable_start_date()->set_seconds(1);
+  changed.mutable_start_date()->set_nanos(1'000'000'000);
+  eventstore::RecordedEvent recorded{.position = 45,
+                                     .type = "ScoringChanged",
+                                     .schema_version = 1,
+                                     .payload = changed.SerializeAsString()};
+  EXPECT_THAT(
+      DecodeWorkspaceEvent(recorded),
+      StatusIs(absl::StatusCode::kDataLoss,
+               AllOf(HasSubstr("timestamp"), HasSubstr("position 45"))));
+}
+
+TEST(EventCodecTest, UnknownWorkspaceTypeOrSchemaIsFailedPrecondition) {
+  eventstore::RecordedEvent recorded = Stored(FullWorkspaceEvents()[1], 46);
+  recorded.schema_version = 2;
+  EXPECT_THAT(DecodeWorkspaceEvent(recorded),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("position 46")));
+  recorded.schema_version = 1;
+  recorded.type = "CurrencyChanged";
+  EXPECT_THAT(
+      DecodeWorkspaceEvent(recorded),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr("CurrencyChanged"), HasSubstr("position 46"))));
+}
+
 TEST(EventCodecTest, EventsOfAnotherStreamAreFailedPrecondition) {
   EXPECT_THAT(DecodeCustomerEvent(Stored(FullLeadEvents()[0], 11)),
               StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -522,12 +696,20 @@ TEST(EventCodecTest, EventsOfAnotherStreamAreFailedPrecondition) {
   EXPECT_THAT(DecodeLeadEvent(Stored(FullCustomerCreated(), 12)),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("position 12")));
+  EXPECT_THAT(DecodeWorkspaceEvent(Stored(FullLeadEvents()[0], 13)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("position 13")));
+  EXPECT_THAT(DecodeLeadEvent(Stored(FullWorkspaceEvents()[0], 14)),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("position 14")));
 }
 
 TEST(EventCodecTest, KnownTypesAreEveryStoredTypeEachWithItsPayloadMessage) {
   std::vector<std::string> expected(kLeadEventTypes.begin(),
                                     kLeadEventTypes.end());
   expected.push_back("CustomerCreated");
+  expected.insert(expected.end(), kWorkspaceEventTypes.begin(),
+                  kWorkspaceEventTypes.end());
   EXPECT_THAT(KnownEventTypes(),
               ::testing::UnorderedElementsAreArray(expected));
   for (const std::string& type : KnownEventTypes()) {

@@ -371,11 +371,13 @@ TEST_F(TaskServiceTest, ReplayingTheWholeLogSchedulesNothingTwice) {
 
 TEST_F(TaskServiceTest, CreateTaskRetriesWithTheSameRequestIdWriteOnce) {
   const v1::Lead lead = NewLead();
+  // Due later, so that no TaskDue moves the log meanwhile.
+  const absl::Time due = kStart + absl::Hours(48);
   v1::CreateTaskResponse first =
-      CreateTask(lead.name(), "call", kStart, 1, "req-1");
+      CreateTask(lead.name(), "call", due, 1, "req-1");
   const uint64_t head = server_->store().HeadPosition();
   v1::CreateTaskResponse again =
-      CreateTask(lead.name(), "call", kStart, 1, "req-1");
+      CreateTask(lead.name(), "call", due, 1, "req-1");
   EXPECT_EQ(again.task().name(), first.task().name());
   EXPECT_EQ(server_->store().HeadPosition(), head);
 
@@ -390,7 +392,8 @@ TEST_F(TaskServiceTest, CreateTaskRetriesWithTheSameRequestIdWriteOnce) {
 
 TEST_F(TaskServiceTest, CancelTaskRemovesItAndIsANoOpTheSecondTime) {
   const v1::Lead lead = NewLead();
-  v1::CreateTaskResponse created = CreateTask(lead.name(), "call", kStart);
+  v1::CreateTaskResponse created =
+      CreateTask(lead.name(), "call", kStart + absl::Hours(48));
   v1::CancelTaskRequest request;
   request.set_name(created.task().name());
   request.set_reason("not needed");
