@@ -4,9 +4,12 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -345,6 +348,175 @@ absl::Status AdminServiceImpl::DoVerify(v1::VerifyResponse& response) {
     response.add_problems(std::move(problem));
   }
   return absl::OkStatus();
+}
+
+namespace {
+
+void ProgressToProto(const projections::RebuildProgress& progress,
+                     v1::RebuildProgress& out) {
+  out.set_events_done(progress.events_done);
+  out.set_head_position(progress.head_position);
+  out.set_events_per_second(progress.events_per_second);
+  const int64_t eta_nanos = absl::ToInt64Nanoseconds(progress.eta);
+  out.mutable_eta()->set_seconds(eta_nanos / 1'000'000'000);
+  out.mutable_eta()->set_nanos(static_cast<int32_t>(eta_nanos % 1'000'000'000));
+  out.set_promoted(progress.promoted);
+}
+
+void StatusToProto(const projections::ProjectionStatus& status,
+                   v1::ProjectionStatus& out) {
+  out.set_name(status.name);
+  out.set_version(status.version);
+  out.set_keyspace(status.keyspace);
+  out.set_checkpoint(status.checkpoint);
+  out.set_head_position(status.head_position);
+  out.set_lag(status.lag);
+  if (!status.error.ok()) out.set_error(std::string(status.error.message()));
+  if (status.rebuild.has_value()) {
+    ProgressToProto(*status.rebuild, *out.mutable_rebuild());
+  }
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminServiceImpl::GetProjectionStatus(
+    grpc::CallbackServerContext* context,
+    const v1::GetProjectionStatusRequest* /*request: has no fields*/,
+    v1::GetProjectionStatusResponse* response) {
+  return Answer(env_, context,
+                [=, this] { return DoGetProjectionStatus(*response); });
+}
+
+absl::Status AdminServiceImpl::DoGetProjectionStatus(
+    v1::GetProjectionStatusResponse& response) {
+  for (const projections::ProjectionStatus& status :
+       options_.read_models->Status()) {
+    StatusToProto(status, *response.add_projections());
+  }
+  for (const projections::ProjectionStatus& status :
+       options_.scheduler->Status()) {
+    StatusToProto(status, *response.add_projections());
+  }
+  return absl::OkStatus();
+}
+
+// Runs one rebuild on a thread of its own (a rebuild of millions of events
+// must not hold a worker) and streams its progress. A slow reader only ever
+// gets the latest progress: reports that arrive while a write is under way
+// replace each other.
+class AdminServiceImpl::RebuildReactor final
+    : public grpc::ServerWriteReactor<v1::RebuildProjectionResponse> {
+ public:
+  RebuildReactor(AdminServiceImpl* service, CallTracker::Scope scope,
+                 std::vector<std::string> names)
+      : service_(service), scope_(std::move(scope)) {
+    thread_ = std::thread(
+        [this, names = std::move(names)]() mutable { Run(std::move(names)); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) cancelled_ = true;
+    WriteOrFinish();
+  }
+
+  void OnCancel() override { cancelled_ = true; }
+
+  void OnDone() override {
+    thread_.join();
+    --service_->rebuilds_running_;
+    delete this;
+  }
+
+ private:
+  void Run(std::vector<std::string> names) {
+    absl::Status status = service_->options_.read_models->Rebuild(
+        std::move(names),
+        [this](const projections::RebuildProgress& progress) {
+          absl::MutexLock lock(&mu_);
+          ProgressToProto(progress, *pending_.mutable_progress());
+          has_pending_ = true;
+          WriteOrFinish();
+        },
+        [this] { return cancelled_.load(); });
+    absl::MutexLock lock(&mu_);
+    result_ = std::move(status);
+    done_ = true;
+    WriteOrFinish();
+  }
+
+  // Writes the pending report if no write is under way; once the rebuild
+  // has ended and every report is written, finishes the call.
+  void WriteOrFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || finished_) return;
+    if (has_pending_ && !cancelled_) {
+      in_flight_ = pending_;
+      has_pending_ = false;
+      writing_ = true;
+      StartWrite(&in_flight_);
+      return;
+    }
+    if (done_) {
+      finished_ = true;
+      Finish(ToGrpcStatus(result_));
+    }
+  }
+
+  AdminServiceImpl* const service_;
+  CallTracker::Scope scope_;
+  std::atomic<bool> cancelled_{false};
+  absl::Mutex mu_;
+  v1::RebuildProjectionResponse pending_ ABSL_GUARDED_BY(mu_);
+  bool has_pending_ ABSL_GUARDED_BY(mu_) = false;
+  v1::RebuildProjectionResponse in_flight_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status result_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+grpc::ServerWriteReactor<v1::RebuildProjectionResponse>*
+AdminServiceImpl::RebuildProjection(
+    grpc::CallbackServerContext* context,
+    const v1::RebuildProjectionRequest* request) {
+  // Refusals answer at once with a reactor that only finishes.
+  class Refusal final
+      : public grpc::ServerWriteReactor<v1::RebuildProjectionResponse> {
+   public:
+    explicit Refusal(const absl::Status& status) {
+      Finish(ToGrpcStatus(status));
+    }
+    void OnDone() override { delete this; }
+  };
+  std::optional<CallTracker::Scope> scope = env_.calls->Enter();
+  if (!scope.has_value()) {
+    return new Refusal(
+        absl::UnavailableError("server is shutting down; retry elsewhere"));
+  }
+  std::set<std::string> known;
+  for (const projections::ProjectionStatus& status :
+       options_.read_models->Status()) {
+    known.insert(status.name);
+  }
+  std::vector<std::string> names;
+  for (int i = 0; i < request->names_size(); ++i) {
+    const std::string& name = request->names(i);
+    if (!known.contains(name)) {
+      return new Refusal(absl::InvalidArgumentError(absl::StrCat(
+          "names[", i, "]: \"", name.substr(0, 64),
+          "\" is not a read model; known: ", absl::StrJoin(known, ", "))));
+    }
+    names.push_back(name);
+  }
+  (void)context;
+  if (++rebuilds_running_ > kMaxConcurrentRebuilds) {
+    --rebuilds_running_;
+    return new Refusal(absl::ResourceExhaustedError(absl::StrCat(
+        "at most ", kMaxConcurrentRebuilds, " rebuilds run at once")));
+  }
+  return new RebuildReactor(this, *std::move(scope), std::move(names));
 }
 
 }  // namespace leadledger::services

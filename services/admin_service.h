@@ -5,6 +5,7 @@
 #ifndef LEADLEDGER_SERVICES_ADMIN_SERVICE_H_
 #define LEADLEDGER_SERVICES_ADMIN_SERVICE_H_
 
+#include <atomic>
 #include <string>
 
 #include "absl/status/status.h"
@@ -12,6 +13,8 @@
 #include "eventstore/event_store.h"
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/admin_service.grpc.pb.h"
+#include "projections/projection_runner.h"
+#include "services/follow_up_scheduler.h"
 #include "services/lead_command_handler.h"
 #include "services/rpc_support.h"
 #include "services/workspace_settings.h"
@@ -25,7 +28,13 @@ struct AdminServiceOptions {
   const Clock* clock = nullptr;
   // Backup writes backup B to <backups_dir>/B; created when first needed.
   std::string backups_dir;
+  // The read models and the scheduler, for their status and rebuilds.
+  projections::ProjectionRunner* read_models = nullptr;
+  FollowUpScheduler* scheduler = nullptr;
 };
+
+// Rebuilds that may run at once, whatever projections they name.
+inline constexpr int kMaxConcurrentRebuilds = 4;
 
 // Limit on the length of a backup id.
 inline constexpr size_t kMaxBackupIdLength = 63;
@@ -50,6 +59,13 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* Verify(grpc::CallbackServerContext* context,
                                    const v1::VerifyRequest* request,
                                    v1::VerifyResponse* response) override;
+  grpc::ServerUnaryReactor* GetProjectionStatus(
+      grpc::CallbackServerContext* context,
+      const v1::GetProjectionStatusRequest* request,
+      v1::GetProjectionStatusResponse* response) override;
+  grpc::ServerWriteReactor<v1::RebuildProjectionResponse>* RebuildProjection(
+      grpc::CallbackServerContext* context,
+      const v1::RebuildProjectionRequest* request) override;
 
  private:
   absl::Status DoGetWorkspaceSettings(
@@ -62,9 +78,13 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   absl::Status DoBackup(const v1::BackupRequest& request,
                         v1::BackupResponse& response);
   absl::Status DoVerify(v1::VerifyResponse& response);
+  absl::Status DoGetProjectionStatus(v1::GetProjectionStatusResponse& response);
+
+  class RebuildReactor;
 
   const AdminServiceOptions options_;
   const RpcEnv env_;
+  std::atomic<int> rebuilds_running_{0};
 };
 
 }  // namespace leadledger::services

@@ -108,7 +108,9 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
           .log = server->store_.get(),
           .clock = clock,
           .backups_dir =
-              (std::filesystem::path(options.data_dir) / "backups").string()},
+              (std::filesystem::path(options.data_dir) / "backups").string(),
+          .read_models = server->read_models_.get(),
+          .scheduler = server->scheduler_.get()},
       env);
   server->history_service_ = std::make_unique<HistoryServiceImpl>(
       server->store_.get(), server->handler_.get(), env, options.history);
