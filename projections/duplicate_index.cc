@@ -16,6 +16,7 @@
 #include "domain/status_macros.h"
 #include "projections/event_codec.h"
 #include "projections/lead_event_types.h"
+#include "projections/sorted_writes.h"
 
 namespace leadledger::projections {
 namespace {
@@ -200,8 +201,11 @@ class DuplicateIndexProjection final : public Projection {
     auto it = touched_.find(lead_id);
     if (it == touched_.end()) {
       Touched entry;
-      ASSIGN_OR_RETURN(std::optional<std::string> memo,
-                       rows.Get(MemoKey(lead_id)));
+      // A stream's first event creates the lead: there is no memo to read.
+      std::optional<std::string> memo;
+      if (event.stream_version > 0) {
+        ASSIGN_OR_RETURN(memo, rows.Get(MemoKey(lead_id)));
+      }
       if (memo.has_value()) {
         ASSIGN_OR_RETURN(entry.state, DecodeMemo(*memo));
         entry.old_keys = KeysOf(lead_id, entry.state);
@@ -213,21 +217,23 @@ class DuplicateIndexProjection final : public Projection {
   }
 
   absl::Status Flush(RowBatch& rows) override {
+    SortedWrites writes;
     for (auto& [id, entry] : touched_) {
-      rows.Put(MemoKey(id), EncodeMemo(entry.state));
-      const std::vector<std::string> keys = KeysOf(id, entry.state);
-      for (const std::string& key : entry.old_keys) {
+      writes.PutOwned(MemoKey(id), EncodeMemo(entry.state));
+      std::vector<std::string> keys = KeysOf(id, entry.state);
+      for (std::string& key : entry.old_keys) {
         if (!std::binary_search(keys.begin(), keys.end(), key)) {
-          rows.Delete(key);
+          writes.Delete(std::move(key));
         }
       }
-      for (const std::string& key : keys) {
+      for (std::string& key : keys) {
         if (!std::binary_search(entry.old_keys.begin(), entry.old_keys.end(),
                                 key)) {
-          rows.Put(key, "");
+          writes.Put(std::move(key), "");
         }
       }
     }
+    writes.Apply(rows);
     touched_.clear();
     return absl::OkStatus();
   }

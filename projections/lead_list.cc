@@ -15,6 +15,7 @@
 #include "domain/lead_decider.h"
 #include "domain/status_macros.h"
 #include "projections/lead_event_types.h"
+#include "projections/sorted_writes.h"
 
 namespace leadledger::projections {
 namespace {
@@ -393,8 +394,11 @@ class LeadListProjection final : public Projection {
     auto it = touched_.find(lead_id);
     if (it == touched_.end()) {
       Touched entry;
-      ASSIGN_OR_RETURN(std::optional<std::string> row,
-                       rows.Get(LeadRowKey(lead_id)));
+      // A stream's first event creates the lead: there is no row to read.
+      std::optional<std::string> row;
+      if (event.stream_version > 0) {
+        ASSIGN_OR_RETURN(row, rows.Get(LeadRowKey(lead_id)));
+      }
       if (row.has_value()) {
         ASSIGN_OR_RETURN(entry.stored, DecodeLeadRow(*row));
         entry.old_keys = LeadIndexKeys(entry.stored);
@@ -415,24 +419,26 @@ class LeadListProjection final : public Projection {
   }
 
   absl::Status Flush(RowBatch& rows) override {
+    SortedWrites writes;
     for (auto& [id, entry] : touched_) {
-      rows.Put(LeadRowKey(id), EncodeLeadRow(entry.stored));
-      const std::vector<std::string> keys = LeadIndexKeys(entry.stored);
+      writes.PutOwned(LeadRowKey(id), EncodeLeadRow(entry.stored));
+      std::vector<std::string> keys = LeadIndexKeys(entry.stored);
       // Both lists are sorted: one merge pass finds what went and what came.
       auto old_it = entry.old_keys.begin();
       auto new_it = keys.begin();
       while (old_it != entry.old_keys.end() || new_it != keys.end()) {
         if (new_it == keys.end() ||
             (old_it != entry.old_keys.end() && *old_it < *new_it)) {
-          rows.Delete(*old_it++);
+          writes.Delete(std::move(*old_it++));
         } else if (old_it == entry.old_keys.end() || *new_it < *old_it) {
-          rows.Put(*new_it++, id);
+          writes.Put(std::move(*new_it++), id);
         } else {
           ++old_it;
           ++new_it;
         }
       }
     }
+    writes.Apply(rows);
     touched_.clear();
     return absl::OkStatus();
   }

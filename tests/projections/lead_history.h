@@ -46,7 +46,6 @@ class LeadHistory {
   }
 
   absl::Status Run(const std::string& id, const domain::LeadCommand& command) {
-    RETURN_IF_ERROR(Free(id));
     ASSIGN_OR_RETURN(std::vector<domain::LeadEvent> events,
                      domain::Decide(leads_[id].lead, command));
     if (events.empty()) return absl::OkStatus();
@@ -56,10 +55,7 @@ class LeadHistory {
 
   absl::Status Merge(const std::vector<std::string>& ids) {
     std::vector<domain::Lead> states;
-    for (const std::string& id : ids) {
-      RETURN_IF_ERROR(Free(id));
-      states.push_back(leads_[id].lead);
-    }
+    for (const std::string& id : ids) states.push_back(leads_[id].lead);
     ASSIGN_OR_RETURN(
         domain::MergeDecision decision,
         domain::DecideMerge(
@@ -73,7 +69,6 @@ class LeadHistory {
   // same append. `email_match` is the customer the default action may link.
   absl::Status Convert(const std::string& id, domain::ConvertLead command,
                        const std::string& email_match = "") {
-    RETURN_IF_ERROR(Free(id));
     command.settings = settings_;
     command.now = Now();
     if (command.new_customer_id.empty()) {
@@ -102,6 +97,7 @@ class LeadHistory {
       }
       pending_.writes.push_back(std::move(write));
       customers_[decision.created_customer_id] = std::move(customer);
+      customer_ids_.push_back(decision.created_customer_id);
     }
     return MaybeCommit();
   }
@@ -115,22 +111,10 @@ class LeadHistory {
     return store_->Append(std::move(request)).status();
   }
 
-  // Whether lead `id` already has events in the open append.
-  bool Touched(const std::string& id) const { return touched_.contains(id); }
-
   const domain::Lead& lead(const std::string& id) { return leads_[id].lead; }
-  std::vector<std::string> ids() const {
-    std::vector<std::string> out;
-    for (const auto& [id, state] : leads_) {
-      if (state.lead.exists) out.push_back(id);
-    }
-    return out;
-  }
-  std::vector<std::string> customer_ids() const {
-    std::vector<std::string> out;
-    for (const auto& [id, customer] : customers_) out.push_back(id);
-    return out;
-  }
+  // The leads created so far, in order of creation.
+  const std::vector<std::string>& ids() const { return ids_; }
+  const std::vector<std::string>& customer_ids() const { return customer_ids_; }
 
  private:
   struct State {
@@ -138,29 +122,25 @@ class LeadHistory {
     int64_t version = eventstore::kNoStreamVersion;
   };
 
-  // An append names each stream once.
-  absl::Status Free(const std::string& id) const {
-    if (touched_.contains(id)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("lead ", id, " is in the open append already"));
-    }
-    return absl::OkStatus();
-  }
-
+  // An append names each stream once: a lead's later events in the same
+  // append join its write.
   void Queue(const std::string& id,
              const std::vector<domain::LeadEvent>& events) {
     State& state = leads_[id];
-    eventstore::StreamWrite write{
-        .stream = absl::StrCat("lead-", id),
-        .expected_version =
-            eventstore::ExpectedVersion::Exactly(state.version)};
+    auto [write_index, added] = touched_.emplace(id, pending_.writes.size());
+    if (added) {
+      pending_.writes.push_back(eventstore::StreamWrite{
+          .stream = absl::StrCat("lead-", id),
+          .expected_version =
+              eventstore::ExpectedVersion::Exactly(state.version)});
+    }
+    eventstore::StreamWrite& write = pending_.writes[write_index->second];
+    if (!state.lead.exists) ids_.push_back(id);
     for (const domain::LeadEvent& event : events) {
       write.events.push_back(EncodeLeadEvent(event, NewEventId()));
       state.lead = domain::Evolve(std::move(state.lead), event);
       ++state.version;
     }
-    pending_.writes.push_back(std::move(write));
-    touched_.insert(id);
   }
 
   absl::Status MaybeCommit() {
@@ -174,9 +154,12 @@ class LeadHistory {
   domain::WorkspaceSettings settings_;
   absl::Time now_ = absl::FromUnixSeconds(1'790'000'000);
   std::map<std::string, State> leads_;
+  std::vector<std::string> ids_;
   std::map<std::string, domain::Customer> customers_;
+  std::vector<std::string> customer_ids_;
   eventstore::AppendRequest pending_;
-  std::set<std::string> touched_;
+  // The leads in the open append, and the index of their write.
+  std::map<std::string, size_t> touched_;
   int event_count_ = 0;
   int customer_count_ = 0;
 };
@@ -219,12 +202,11 @@ inline absl::Status WriteRandomHistory(LeadHistory& history, int commands,
   };
   int next_id = 0;
   for (int done = 0; done < commands;) {
-    // One append per round of up to 16 commands on distinct leads.
+    // One append per round of up to 16 commands.
     for (int in_round = 0; in_round < 16 && done < commands; ++done) {
-      std::vector<std::string> ids = history.ids();
+      const std::vector<std::string>& ids = history.ids();
       const int choice = ids.size() < 5 ? 0 : absl::Uniform(random, 0, 12);
       const std::string id = ids.empty() ? "" : pick(ids);
-      if (choice != 0 && history.Touched(id)) continue;
       absl::Status status;
       const absl::Time now = history.Now();
       const domain::WorkspaceSettings& settings = history.settings();
@@ -266,7 +248,7 @@ inline absl::Status WriteRandomHistory(LeadHistory& history, int commands,
           break;
         case 6:
         case 7: {
-          const std::vector<std::string> customers = history.customer_ids();
+          const std::vector<std::string>& customers = history.customer_ids();
           domain::ConvertLead convert{
               .owner_id = pick(people),
               .customer_action = static_cast<domain::CustomerAction>(
@@ -282,7 +264,7 @@ inline absl::Status WriteRandomHistory(LeadHistory& history, int commands,
           break;
         case 9: {
           const std::string other = pick(ids);
-          if (history.Touched(other) || other == id) continue;
+          if (other == id) continue;
           status = history.Merge({id, other});
           break;
         }
