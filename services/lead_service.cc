@@ -35,9 +35,12 @@ constexpr absl::string_view kDuplicates =
     projections::kDuplicateIndexProjection;
 
 constexpr int kDefaultPageSize = 50;
-// Bounds on filter values: longer ones can match nothing a user typed, and
-// they become index keys.
+// Filter values longer than this are refused: they bound the work of a
+// query and the size of its page tokens.
 constexpr size_t kMaxFilterLength = 256;
+// A token holds the last index key examined: a filter value and a little
+// more, base64-encoded.
+constexpr size_t kMaxPageTokenLength = 1024;
 // Largest BatchCreateLeads.
 constexpr int kMaxBatchLeads = 1000;
 // Longest a conversion waits for the customer email index to reach the head
@@ -480,9 +483,12 @@ absl::Status LeadServiceImpl::DoListLeads(
         {"classification", &request.classification()},
         {"tag", &request.tag()},
         {"stage", &request.stage()},
-        {"text", &request.text()},
-        {"page_token", &request.page_token()}}) {
+        {"text", &request.text()}}) {
     RETURN_IF_ERROR(BoundedFilter(field, *value));
+  }
+  if (request.page_token().size() > kMaxPageTokenLength) {
+    return absl::InvalidArgumentError(
+        "page_token: not a page token of ListLeads");
   }
   query.owner_id = request.owner_id();
   query.team_id = request.team_id();
