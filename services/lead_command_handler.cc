@@ -1,5 +1,6 @@
 #include "services/lead_command_handler.h"
 
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -21,6 +22,10 @@ constexpr int kFoldPageSize = 1000;
 
 std::string LeadStream(absl::string_view lead_id) {
   return absl::StrCat("lead-", lead_id);
+}
+
+std::string CustomerStream(absl::string_view customer_id) {
+  return absl::StrCat("customer-", customer_id);
 }
 
 LeadCommandHandler::LeadCommandHandler(eventstore::EventStore* store,
@@ -75,13 +80,45 @@ absl::StatusOr<LeadCommandHandler::MergeResult>
 LeadCommandHandler::ExecuteMerge(const domain::MergeLeads& command,
                                  const CallContext& context,
                                  const MutationOptions& mutation) {
+  return ExecuteMergeDecision(
+      command.lead_ids,
+      [&](const std::vector<domain::Lead>& leads) {
+        return domain::DecideMerge(leads, command);
+      },
+      context, mutation);
+}
+
+absl::StatusOr<LeadCommandHandler::MergeResult>
+LeadCommandHandler::ExecuteConversionByMerge(const domain::MergeLeads& command,
+                                             const CallContext& context,
+                                             const MutationOptions& mutation) {
+  return ExecuteMergeDecision(
+      command.lead_ids,
+      [&](const std::vector<domain::Lead>& leads)
+          -> absl::StatusOr<domain::MergeDecision> {
+        if (leads.empty()) {
+          return absl::InvalidArgumentError("lead_ids: name the lead");
+        }
+        return domain::DecideConversionByMerge(
+            leads.front(),
+            std::vector<domain::Lead>(leads.begin() + 1, leads.end()), command);
+      },
+      context, mutation);
+}
+
+absl::StatusOr<LeadCommandHandler::MergeResult>
+LeadCommandHandler::ExecuteMergeDecision(
+    const std::vector<std::string>& lead_ids,
+    const std::function<absl::StatusOr<domain::MergeDecision>(
+        const std::vector<domain::Lead>&)>& decide,
+    const CallContext& context, const MutationOptions& mutation) {
   const std::string key = mutation.request_id.empty()
                               ? ""
                               : absl::StrCat("request/", mutation.request_id);
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     std::vector<domain::Lead> leads;
     absl::flat_hash_map<std::string, int64_t> versions;
-    for (const std::string& id : command.lead_ids) {
+    for (const std::string& id : lead_ids) {
       ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(LeadStream(id)));
       versions[id] = snapshot.version;
       leads.push_back(std::move(snapshot.lead));
@@ -109,8 +146,14 @@ LeadCommandHandler::ExecuteMerge(const domain::MergeLeads& command,
         }
       }
     }
-    ASSIGN_OR_RETURN(domain::MergeDecision decision,
-                     domain::DecideMerge(leads, command));
+    if (mutation.expected_version.has_value() && !lead_ids.empty() &&
+        versions[lead_ids.front()] != *mutation.expected_version) {
+      return absl::AbortedError(
+          absl::StrCat("etag: lead ", lead_ids.front(), " is at etag ",
+                       versions[lead_ids.front()], ", not ",
+                       *mutation.expected_version, "; read it again"));
+    }
+    ASSIGN_OR_RETURN(domain::MergeDecision decision, decide(leads));
     eventstore::AppendRequest request;
     request.metadata.actor = context.actor;
     request.metadata.correlation_id = context.correlation_id;
@@ -145,6 +188,11 @@ LeadCommandHandler::ExecuteMerge(const domain::MergeLeads& command,
       return result;
     }
     if (!absl::IsAborted(appended.status())) return appended.status();
+    if (mutation.expected_version.has_value()) {
+      return absl::AbortedError(absl::StrCat("etag: lead ", lead_ids.front(),
+                                             " changed concurrently; read it "
+                                             "again"));
+    }
     BackOff(attempt);
   }
   return absl::AbortedError(absl::StrCat(
@@ -251,6 +299,260 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
   return absl::AbortedError(absl::StrCat(
       "lead ", lead_id, ": changed concurrently ", options_.max_attempts,
       " times in a row; retry the request"));
+}
+
+absl::StatusOr<domain::Customer> LeadCommandHandler::LoadCustomer(
+    absl::string_view customer_id) {
+  domain::Customer customer;
+  eventstore::StreamReadOptions page;
+  page.max_count = kFoldPageSize;
+  const std::string stream = CustomerStream(customer_id);
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> events,
+                     store_->ReadStream(stream, page));
+    for (const eventstore::RecordedEvent& recorded : events) {
+      ASSIGN_OR_RETURN(domain::CustomerEvent event,
+                       projections::DecodeCustomerEvent(recorded));
+      customer = domain::EvolveCustomer(std::move(customer), event);
+      page.from_version = recorded.stream_version + 1;
+    }
+    if (events.size() < static_cast<size_t>(kFoldPageSize)) return customer;
+  }
+}
+
+absl::StatusOr<LeadCommandHandler::ConversionResult>
+LeadCommandHandler::ExecuteConversion(absl::string_view lead_id,
+                                      const domain::ConvertLead& command,
+                                      const CustomerEmailLookup& email_lookup,
+                                      const CallContext& context,
+                                      const MutationOptions& mutation) {
+  const std::string stream = LeadStream(lead_id);
+  const std::string key = mutation.request_id.empty()
+                              ? ""
+                              : absl::StrCat("request/", mutation.request_id);
+  // The first answer of a retried request: the lead as that append left it;
+  // a second stream in it was the created customer's.
+  auto answered = [&](const eventstore::AppendResult& result)
+      -> absl::StatusOr<ConversionResult> {
+    ConversionResult first;
+    ASSIGN_OR_RETURN(first.lead,
+                     LoadAt(lead_id, result.stream_versions.front()));
+    first.lead.log_position = result.last_position;
+    first.customer_id = first.lead.lead.customer_id;
+    first.customer_created = result.stream_versions.size() > 1;
+    return first;
+  };
+  if (!key.empty()) {
+    ASSIGN_OR_RETURN(std::optional<eventstore::CommittedAppend> committed,
+                     store_->LookupIdempotencyKey(key));
+    if (committed.has_value()) {
+      if (committed->fingerprint != mutation.fingerprint) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("request_id ", mutation.request_id,
+                         " was already used for a different request"));
+      }
+      return answered(committed->result);
+    }
+  }
+  for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+    // The head before the lead is read: every customer created before the
+    // conversion is decided is at or below it.
+    const uint64_t head = store_->HeadPosition();
+    ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(stream));
+    if (mutation.expected_version.has_value() &&
+        snapshot.version != *mutation.expected_version) {
+      return absl::AbortedError(absl::StrCat(
+          "etag: lead ", lead_id, " is at etag ", snapshot.version, ", not ",
+          *mutation.expected_version, "; read it again"));
+    }
+    const domain::Lead& lead = snapshot.lead;
+    if (!lead.exists) {
+      return absl::NotFoundError(absl::StrCat("lead ", lead_id, " not found"));
+    }
+    domain::ConversionContext conversion;
+    if (command.customer_action == domain::CustomerAction::kLinkExisting &&
+        !command.customer_id.empty()) {
+      ASSIGN_OR_RETURN(conversion.linked_customer,
+                       LoadCustomer(command.customer_id));
+    }
+    // Only a conversion that can go ahead and would link by email looks
+    // for a customer with the lead's email.
+    if (command.customer_action == domain::CustomerAction::kDefault &&
+        lead.status == domain::LeadStatus::kActive &&
+        lead.kind == domain::LeadKind::kLead && lead.customer_id.empty() &&
+        !lead.email_normalized.empty()) {
+      ASSIGN_OR_RETURN(std::optional<std::string> match,
+                       email_lookup(lead.email_normalized, head));
+      if (match.has_value()) {
+        ASSIGN_OR_RETURN(conversion.email_match, LoadCustomer(*match));
+      }
+    }
+    ASSIGN_OR_RETURN(domain::ConversionDecision decision,
+                     domain::DecideConversion(lead, command, conversion));
+
+    eventstore::AppendRequest request;
+    eventstore::StreamWrite write{
+        .stream = stream,
+        .expected_version =
+            eventstore::ExpectedVersion::Exactly(snapshot.version)};
+    for (const domain::LeadEvent& event : decision.lead_events) {
+      write.events.push_back(
+          projections::EncodeLeadEvent(event, ids_->NewId()));
+      snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
+    }
+    request.writes.push_back(std::move(write));
+    if (!decision.created_customer_id.empty()) {
+      eventstore::StreamWrite customer{
+          .stream = CustomerStream(decision.created_customer_id),
+          .expected_version = eventstore::ExpectedVersion::NoStream()};
+      for (const domain::CustomerEvent& event : decision.customer_events) {
+        customer.events.push_back(
+            projections::EncodeCustomerEvent(event, ids_->NewId()));
+      }
+      request.writes.push_back(std::move(customer));
+    }
+    request.metadata.actor = context.actor;
+    request.metadata.correlation_id =
+        context.correlation_id.empty()
+            ? request.writes.front().events.front().event_id
+            : context.correlation_id;
+    request.idempotency_key = key;
+    request.idempotency_fingerprint = mutation.fingerprint;
+
+    absl::StatusOr<eventstore::AppendResult> appended =
+        store_->Append(std::move(request));
+    if (appended.ok()) {
+      // With a request id a concurrent retry may have committed first; the
+      // store then answered with its result.
+      if (!key.empty()) return answered(*appended);
+      ConversionResult result;
+      snapshot.version = appended->stream_versions.front();
+      snapshot.log_position = appended->last_position;
+      result.customer_id = snapshot.lead.customer_id;
+      result.customer_created = !decision.created_customer_id.empty();
+      result.lead = std::move(snapshot);
+      return result;
+    }
+    if (!absl::IsAborted(appended.status())) return appended.status();
+    if (mutation.expected_version.has_value()) {
+      return absl::AbortedError(absl::StrCat(
+          "etag: lead ", lead_id, " changed concurrently; read it again"));
+    }
+    BackOff(attempt);
+  }
+  return absl::AbortedError(absl::StrCat(
+      "lead ", lead_id, ": changed concurrently ", options_.max_attempts,
+      " times in a row; retry the request"));
+}
+
+absl::StatusOr<LeadCommandHandler::BatchResult>
+LeadCommandHandler::ExecuteCreateBatch(
+    const std::vector<domain::CreateLead>& commands, const CallContext& context,
+    const MutationOptions& mutation) {
+  if (commands.empty()) {
+    return absl::InvalidArgumentError("requests: name at least one lead");
+  }
+  const std::string key = mutation.request_id.empty()
+                              ? ""
+                              : absl::StrCat("request/", mutation.request_id);
+  if (!key.empty()) {
+    ASSIGN_OR_RETURN(std::optional<eventstore::CommittedAppend> committed,
+                     store_->LookupIdempotencyKey(key));
+    if (committed.has_value()) {
+      if (committed->fingerprint != mutation.fingerprint) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("request_id ", mutation.request_id,
+                         " was already used for a different request"));
+      }
+      // The same request derives the same lead ids.
+      if (committed->result.stream_versions.size() != commands.size()) {
+        return absl::DataLossError(absl::StrCat(
+            "request_id ", mutation.request_id,
+            ": the first answer does not match this request's leads"));
+      }
+      BatchResult first{.log_position = committed->result.last_position};
+      for (size_t i = 0; i < commands.size(); ++i) {
+        ASSIGN_OR_RETURN(
+            LeadSnapshot lead,
+            LoadAt(commands[i].lead_id, committed->result.stream_versions[i]));
+        first.leads.push_back(std::move(lead));
+      }
+      return first;
+    }
+  }
+  eventstore::AppendRequest request;
+  std::vector<LeadSnapshot> leads;
+  for (const domain::CreateLead& command : commands) {
+    ASSIGN_OR_RETURN(std::vector<domain::LeadEvent> events,
+                     domain::Decide(domain::Lead{}, command));
+    LeadSnapshot snapshot;
+    eventstore::StreamWrite write{
+        .stream = LeadStream(command.lead_id),
+        .expected_version = eventstore::ExpectedVersion::NoStream()};
+    for (const domain::LeadEvent& event : events) {
+      write.events.push_back(
+          projections::EncodeLeadEvent(event, ids_->NewId()));
+      snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
+    }
+    request.writes.push_back(std::move(write));
+    leads.push_back(std::move(snapshot));
+  }
+  request.metadata.actor = context.actor;
+  request.metadata.correlation_id =
+      context.correlation_id.empty()
+          ? request.writes.front().events.front().event_id
+          : context.correlation_id;
+  request.idempotency_key = key;
+  request.idempotency_fingerprint = mutation.fingerprint;
+  const std::string first_id = request.writes.front().events.front().event_id;
+  std::vector<size_t> event_counts;
+  for (const eventstore::StreamWrite& write : request.writes) {
+    event_counts.push_back(write.events.size());
+  }
+  absl::StatusOr<eventstore::AppendResult> appended =
+      store_->Append(std::move(request));
+  if (absl::IsAborted(appended.status())) {
+    // Every stream was expected empty: some lead exists already. Creating
+    // it again would not help, so say which.
+    for (size_t i = 0; i < commands.size(); ++i) {
+      ASSIGN_OR_RETURN(int64_t version,
+                       store_->StreamVersion(LeadStream(commands[i].lead_id)));
+      if (version != eventstore::kNoStreamVersion) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("item ", i, ": lead ", commands[i].lead_id,
+                         " already exists; nothing was created"));
+      }
+    }
+  }
+  if (!appended.ok()) return appended.status();
+  bool ours = true;
+  if (!key.empty()) {
+    // A concurrent retry may have committed first, with other event ids:
+    // then the store answered with that append's result.
+    ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> first_event,
+                     store_->ReadAll({.from_position = appended->first_position,
+                                      .max_count = 1}));
+    ours = !first_event.empty() && first_event.front().event_id == first_id;
+  }
+  if (!ours) {
+    BatchResult first{.log_position = appended->last_position};
+    for (size_t i = 0; i < commands.size(); ++i) {
+      ASSIGN_OR_RETURN(LeadSnapshot lead, LoadAt(commands[i].lead_id,
+                                                 appended->stream_versions[i]));
+      first.leads.push_back(std::move(lead));
+    }
+    return first;
+  }
+  // Positions follow the order of the writes, each write's events in turn.
+  BatchResult result{.log_position = appended->last_position};
+  uint64_t position = appended->first_position;
+  for (size_t i = 0; i < leads.size(); ++i) {
+    position += event_counts[i];
+    leads[i].version = appended->stream_versions[i];
+    leads[i].log_position = position - 1;
+  }
+  result.leads = std::move(leads);
+  return result;
 }
 
 }  // namespace leadledger::services

@@ -9,6 +9,7 @@
 #define LEADLEDGER_SERVICES_LEAD_COMMAND_HANDLER_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,15 +20,20 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "domain/customer.h"
 #include "domain/id_generator.h"
 #include "domain/lead.h"
 #include "domain/lead_commands.h"
+#include "domain/lead_decider.h"
 #include "eventstore/event_store.h"
 
 namespace leadledger::services {
 
 // Returns the name of the stream holding lead `lead_id`'s events.
 std::string LeadStream(absl::string_view lead_id);
+
+// Returns the name of the stream holding customer `customer_id`'s events.
+std::string CustomerStream(absl::string_view customer_id);
 
 // Who sent a command and which user action it belongs to; recorded on every
 // event the command appends.
@@ -102,6 +108,73 @@ class LeadCommandHandler {
       const domain::MergeLeads& command, const CallContext& context,
       const MutationOptions& mutation = {});
 
+  // Looks up the id of a customer whose normalized email is
+  // `email_normalized`, reading a view that includes log position
+  // `position`; nullopt when there is none.
+  using CustomerEmailLookup =
+      std::function<absl::StatusOr<std::optional<std::string>>(
+          absl::string_view email_normalized, uint64_t position)>;
+
+  // The outcome of a conversion.
+  struct ConversionResult {
+    LeadSnapshot lead;
+    // The customer the lead refers to afterwards; empty when none.
+    std::string customer_id;
+    // Whether the conversion created that customer.
+    bool customer_created = false;
+  };
+
+  // Decides a conversion (domain::DecideConversion) of lead `lead_id` and
+  // appends the lead's events together with the created customer's stream
+  // ("customer-<id>", which must not exist) in one atomic append. The
+  // customers the decision needs are read from their streams: the one
+  // command.customer_id names, and for the default action the one
+  // `email_lookup` finds for the lead's email as of the head of the log.
+  // Retries, etags and request ids work as in Execute.
+  // Errors: those of DecideConversion (FAILED_PRECONDITION for a lead that
+  // is not an active lead, NOT_FOUND for a missing customer, ...), of
+  // `email_lookup`, ABORTED for a stale etag or too many races, and the
+  // errors of Load and Append.
+  [[nodiscard]] absl::StatusOr<ConversionResult> ExecuteConversion(
+      absl::string_view lead_id, const domain::ConvertLead& command,
+      const CustomerEmailLookup& email_lookup, const CallContext& context,
+      const MutationOptions& mutation = {});
+
+  // Conversion with action MERGE: the lead command.lead_ids[0] merged with
+  // the opportunities that follow it (domain::DecideConversionByMerge),
+  // appended as ExecuteMerge does. `mutation.expected_version` applies to
+  // the lead. Errors: those of DecideConversionByMerge and ExecuteMerge.
+  [[nodiscard]] absl::StatusOr<MergeResult> ExecuteConversionByMerge(
+      const domain::MergeLeads& command, const CallContext& context,
+      const MutationOptions& mutation = {});
+
+  // The outcome of a batch of creations.
+  struct BatchResult {
+    // The created leads, in the order of the commands; each snapshot's
+    // log_position is that of its own last event.
+    std::vector<LeadSnapshot> leads;
+    // Position of the batch's last event.
+    uint64_t log_position = 0;
+  };
+
+  // Decides every CreateLead of `commands` on an empty state and appends
+  // all the leads in one atomic append: all are created or none is. Request
+  // ids work as in Execute, over the whole batch.
+  // Errors: those of Decide (INVALID_ARGUMENT naming the field, prefixed by
+  // nothing: callers validate items first to say which one is wrong);
+  // ALREADY_EXISTS naming the first item whose lead exists; the errors of
+  // Append.
+  [[nodiscard]] absl::StatusOr<BatchResult> ExecuteCreateBatch(
+      const std::vector<domain::CreateLead>& commands,
+      const CallContext& context, const MutationOptions& mutation = {});
+
+  // Returns customer `customer_id` as folded from its stream; `exists` is
+  // false when it has no events.
+  // Errors: DATA_LOSS or FAILED_PRECONDITION when an event cannot be
+  // decoded; UNAVAILABLE when the store cannot be read.
+  [[nodiscard]] absl::StatusOr<domain::Customer> LoadCustomer(
+      absl::string_view customer_id);
+
   // Returns lead `lead_id` as of stream version `version`.
   // Errors: as Load; NOT_FOUND when the stream has no such version.
   [[nodiscard]] absl::StatusOr<LeadSnapshot> LoadAt(absl::string_view lead_id,
@@ -113,6 +186,15 @@ class LeadCommandHandler {
   absl::StatusOr<LeadSnapshot> Fold(
       absl::string_view stream,
       std::optional<int64_t> last_version = std::nullopt);
+  // Decides with `decide` over the leads of `lead_ids` (read in that order)
+  // and appends every stream of the decision atomically: the body of
+  // ExecuteMerge and ExecuteConversionByMerge. `mutation.expected_version`
+  // applies to the first lead.
+  absl::StatusOr<MergeResult> ExecuteMergeDecision(
+      const std::vector<std::string>& lead_ids,
+      const std::function<absl::StatusOr<domain::MergeDecision>(
+          const std::vector<domain::Lead>&)>& decide,
+      const CallContext& context, const MutationOptions& mutation);
   // Sleeps a random, growing moment before attempt `attempt` + 1.
   void BackOff(int attempt);
   // The first response to request `key`, if it was already answered.

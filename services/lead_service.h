@@ -1,30 +1,49 @@
 // LeadService over gRPC (callback API). Each method validates and maps its
-// request, calls the command handler, and maps the result: no business rule
-// lives here.
+// request, calls the command handler (mutations) or reads a read model
+// (queries), and maps the result: no business rule lives here.
 #ifndef LEADLEDGER_SERVICES_LEAD_SERVICE_H_
 #define LEADLEDGER_SERVICES_LEAD_SERVICE_H_
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "domain/clock.h"
 #include "domain/id_generator.h"
 #include "domain/workspace.h"
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
+#include "projections/projection_db.h"
+#include "projections/projection_runner.h"
+#include "services/follow_up_scheduler.h"
 #include "services/lead_command_handler.h"
 #include "services/rpc_support.h"
 #include "services/workspace_settings.h"
 
 namespace leadledger::services {
 
+// Longest a query waits for the read models to reach its min_position.
+inline constexpr absl::Duration kMaxReadModelWait = absl::Seconds(30);
+
 // Thread-safe. The pointers given to the constructor must outlive the
 // service.
 class LeadServiceImpl final : public v1::LeadService::CallbackService {
  public:
   // Every call runs on `env.workers`, counted in `env.calls`, and decides
-  // with the workspace settings `settings` holds when it runs.
+  // with the workspace settings `settings` holds when it runs. Queries read
+  // the "leads" and "duplicates" read models of `projection_db`, which
+  // `read_models` keeps folded; `min_position` also waits for `scheduler`'s
+  // effects, so a follow-up shows with the write that caused it.
   LeadServiceImpl(LeadCommandHandler* handler, const Clock* clock,
                   IdGenerator* ids, RpcEnv env,
-                  const WorkspaceSettingsStore* settings);
+                  const WorkspaceSettingsStore* settings,
+                  projections::ProjectionRunner* read_models,
+                  projections::ProjectionDb* projection_db,
+                  FollowUpScheduler* scheduler);
 
   grpc::ServerUnaryReactor* CreateLead(
       grpc::CallbackServerContext* context,
@@ -70,13 +89,60 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::MergeLeadsRequest* request,
       v1::MergeLeadsResponse* response) override;
+  grpc::ServerUnaryReactor* ListLeads(grpc::CallbackServerContext* context,
+                                      const v1::ListLeadsRequest* request,
+                                      v1::ListLeadsResponse* response) override;
+  grpc::ServerUnaryReactor* FindDuplicates(
+      grpc::CallbackServerContext* context,
+      const v1::FindDuplicatesRequest* request,
+      v1::FindDuplicatesResponse* response) override;
+  grpc::ServerUnaryReactor* ConvertLead(
+      grpc::CallbackServerContext* context,
+      const v1::ConvertLeadRequest* request,
+      v1::ConvertLeadResponse* response) override;
+  grpc::ServerUnaryReactor* BatchCreateLeads(
+      grpc::CallbackServerContext* context,
+      const v1::BatchCreateLeadsRequest* request,
+      v1::BatchCreateLeadsResponse* response) override;
 
  private:
   absl::Status DoCreateLead(const CallContext& call,
                             const v1::CreateLeadRequest& request,
                             v1::CreateLeadResponse& response);
-  absl::Status DoGetLead(const v1::GetLeadRequest& request,
+  absl::Status DoGetLead(const grpc::CallbackServerContext& context,
+                         const v1::GetLeadRequest& request,
                          v1::GetLeadResponse& response);
+  absl::Status DoListLeads(const grpc::CallbackServerContext& context,
+                           const v1::ListLeadsRequest& request,
+                           v1::ListLeadsResponse& response);
+  absl::Status DoFindDuplicates(const grpc::CallbackServerContext& context,
+                                const v1::FindDuplicatesRequest& request,
+                                v1::FindDuplicatesResponse& response);
+  absl::Status DoConvertLead(const grpc::CallbackServerContext& context,
+                             const CallContext& call,
+                             const v1::ConvertLeadRequest& request,
+                             v1::ConvertLeadResponse& response);
+  absl::Status DoConvertByMerge(const CallContext& call,
+                                const v1::ConvertLeadRequest& request,
+                                const std::string& lead_id,
+                                v1::ConvertLeadResponse& response);
+  absl::Status DoBatchCreateLeads(const CallContext& call,
+                                  const v1::BatchCreateLeadsRequest& request,
+                                  v1::BatchCreateLeadsResponse& response);
+
+  // The one wait behind every query's min_position: returns once the read
+  // models `read_models` have folded the event log up to `min_position`
+  // (at once for 0). Waits until the call's deadline, and never longer than
+  // kMaxReadModelWait, so a call without a deadline cannot hold a worker
+  // for good. Errors: DEADLINE_EXCEEDED when the position is not reached in
+  // time; UNAVAILABLE when a read model has stopped or the server is
+  // stopping.
+  absl::Status WaitForMinPosition(const grpc::CallbackServerContext& context,
+                                  uint64_t min_position,
+                                  std::vector<std::string> read_models);
+  // The keyspace serving read model `name`.
+  // Errors: UNAVAILABLE when it has none yet.
+  absl::StatusOr<projections::KeyspaceRef> ReadModel(absl::string_view name);
   absl::Status DoMergeLeads(const CallContext& call,
                             const v1::MergeLeadsRequest& request,
                             v1::MergeLeadsResponse& response);
@@ -116,6 +182,9 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
   IdGenerator* const ids_;
   const RpcEnv env_;
   const WorkspaceSettingsStore* const settings_;
+  projections::ProjectionRunner* const read_models_;
+  projections::ProjectionDb* const projection_db_;
+  FollowUpScheduler* const scheduler_;
 };
 
 }  // namespace leadledger::services

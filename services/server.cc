@@ -91,7 +91,9 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
       options.worker_threads, static_cast<size_t>(options.max_queued_calls));
   const RpcEnv env{.calls = &server->calls_, .workers = server->workers_.get()};
   server->lead_service_ = std::make_unique<LeadServiceImpl>(
-      server->handler_.get(), clock, ids, env, server->settings_.get());
+      server->handler_.get(), clock, ids, env, server->settings_.get(),
+      server->read_models_.get(), server->projection_db_.get(),
+      server->scheduler_.get());
   server->task_service_ = std::make_unique<TaskServiceImpl>(
       TaskServiceDeps{.handler = server->handler_.get(),
                       .projection_db = server->projection_db_.get(),
@@ -147,6 +149,9 @@ void LeadLedgerServer::Shutdown(absl::Duration grace) {
     // clients where to resume, rather than cancel them after the grace.
     history_service_->EndSubscriptions();
     calls_.DrainUntil(absl::Now() + grace);
+    // Calls still waiting for a read model to reach their min_position
+    // give up now, so that they can finish.
+    if (read_models_ != nullptr) read_models_->Stop();
     // A deadline in the past cancels whatever is left and closes idle
     // connections now, instead of waiting for clients to hang up.
     server_->Shutdown(absl::ToChronoTime(absl::Now()));

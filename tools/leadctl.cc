@@ -2,14 +2,17 @@
 
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -47,6 +50,16 @@ constexpr char kUsage[] =
     "  lead win ID\n"
     "  lead probability ID PERCENT|clear\n"
     "  lead merge ID ID... [--owner=U] [--team=T]\n"
+    "  lead list [--kind=lead|opportunity] [--status=active|lost|won|merged]\n"
+    "            [--owner=U] [--team=T] [--classification=C] [--tag=T]\n"
+    "            [--stage=S] [--text=WORDS] [--page_size=N] [--page_token=T]\n"
+    "            [--order_by=\"create_time|create_time desc|update_time "
+    "desc\"]\n"
+    "  lead duplicates ID\n"
+    "  lead convert ID [--customer_action=default|link|create|none]\n"
+    "              [--customer_id=C] [--merge_into=ID,ID] [--owner=U] "
+    "[--team=T]\n"
+    "  lead import FILE.jsonl          one Lead as JSON per line\n"
     "  agenda OWNER [--due_by=TIME] [--page_size=N] [--page_token=T]\n"
     "               [--min_position=P]\n"
     "  task create LEAD_ID --title=T [--due=TIME] [--kind=contact|custom|"
@@ -72,8 +85,9 @@ constexpr char kUsage[] =
     "                                  backups/ID ([a-z0-9-], 1 to 63)\n"
     "  verify                          check the event log (exit 1 on "
     "problems)\n"
-    "mutations take --etag=E (refuse if the record changed) and "
-    "--request_id=R\n";
+    "queries take --min_position=P (wait until what they read reflects a\n"
+    "write's log_position); mutations take --etag=E (refuse if the record\n"
+    "changed) and --request_id=R (a retry answers the first result)\n";
 
 std::string CodeName(grpc::StatusCode code) {
   static constexpr const char* kNames[] = {"OK",
@@ -309,6 +323,218 @@ int UpdateLead(const LeadctlOptions& options, const std::string& id,
   return kExitOk;
 }
 
+// The enum value `value` names in `descriptor`: "lead" is LEAD_KIND_LEAD for
+// prefix "LEAD_KIND_"; full names work too. nullopt for an unknown name.
+std::optional<int> EnumValue(const google::protobuf::EnumDescriptor* descriptor,
+                             absl::string_view prefix,
+                             const std::string& value) {
+  std::string upper = absl::AsciiStrToUpper(value);
+  const google::protobuf::EnumValueDescriptor* found =
+      descriptor->FindValueByName(upper);
+  if (found == nullptr) {
+    found = descriptor->FindValueByName(absl::StrCat(prefix, upper));
+  }
+  if (found == nullptr) return std::nullopt;
+  return found->number();
+}
+
+int ListLeads(const LeadctlOptions& options, std::ostream& out,
+              std::ostream& err) {
+  v1::ListLeadsRequest request;
+  if (!options.kind.empty()) {
+    std::optional<int> kind =
+        EnumValue(v1::LeadKind_descriptor(), "LEAD_KIND_", options.kind);
+    if (!kind.has_value()) {
+      return Usage(err, absl::StrCat("--kind: \"", options.kind,
+                                     "\" is neither lead nor opportunity"));
+    }
+    request.set_kind(static_cast<v1::LeadKind>(*kind));
+  }
+  if (!options.status.empty()) {
+    std::optional<int> status =
+        EnumValue(v1::LeadStatus_descriptor(), "LEAD_STATUS_", options.status);
+    if (!status.has_value()) {
+      return Usage(err, absl::StrCat("--status: \"", options.status,
+                                     "\" is not active, lost, won or merged"));
+    }
+    request.set_status(static_cast<v1::LeadStatus>(*status));
+  }
+  request.set_owner_id(options.owner);
+  request.set_team_id(options.team);
+  request.set_classification(options.classification);
+  request.set_tag(options.tag);
+  request.set_stage(options.stage);
+  request.set_text(options.text);
+  request.set_order_by(options.order_by);
+  request.set_page_size(options.page_size);
+  request.set_page_token(options.page_token);
+  request.set_min_position(options.min_position);
+  Client client(options);
+  auto stub = v1::LeadService::NewStub(client.channel());
+  v1::ListLeadsResponse response;
+  grpc::Status status =
+      stub->ListLeads(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  if (options.json) {
+    Print(options, response, out);
+    return kExitOk;
+  }
+  // One line per lead; the whole lead is one "lead get" away.
+  for (const v1::Lead& lead : response.leads()) {
+    out << lead.name() << "\t" << v1::LeadKind_Name(lead.kind()) << "\t"
+        << v1::LeadStatus_Name(lead.status()) << "\t" << lead.display_name()
+        << "\n";
+  }
+  if (!response.next_page_token().empty()) {
+    out << "next_page_token: " << response.next_page_token() << "\n";
+  }
+  return kExitOk;
+}
+
+int FindDuplicates(const LeadctlOptions& options, const std::string& id,
+                   std::ostream& out, std::ostream& err) {
+  v1::FindDuplicatesRequest request;
+  request.set_name(LeadName(id));
+  request.set_min_position(options.min_position);
+  Client client(options);
+  auto stub = v1::LeadService::NewStub(client.channel());
+  v1::FindDuplicatesResponse response;
+  grpc::Status status =
+      stub->FindDuplicates(client.Context().get(), request, &response);
+  if (!status.ok()) return Failed(status, err);
+  if (options.json) {
+    Print(options, response, out);
+    return kExitOk;
+  }
+  for (const v1::Duplicate& duplicate : response.duplicates()) {
+    std::vector<std::string> criteria;
+    for (int criterion : duplicate.criteria()) {
+      criteria.push_back(absl::AsciiStrToLower(absl::StripPrefix(
+          v1::DuplicateCriterion_Name(criterion), "DUPLICATE_CRITERION_")));
+    }
+    out << duplicate.lead().name() << "\t" << absl::StrJoin(criteria, ",")
+        << "\t" << duplicate.lead().display_name() << "\n";
+  }
+  return kExitOk;
+}
+
+int ConvertLead(const LeadctlOptions& options, const std::string& id,
+                std::ostream& out, std::ostream& err) {
+  static const std::pair<const char*, v1::CustomerAction> kActions[] = {
+      {"", v1::CUSTOMER_ACTION_UNSPECIFIED},
+      {"default", v1::CUSTOMER_ACTION_UNSPECIFIED},
+      {"link", v1::CUSTOMER_ACTION_LINK_EXISTING},
+      {"create", v1::CUSTOMER_ACTION_CREATE_NEW},
+      {"none", v1::CUSTOMER_ACTION_NONE}};
+  v1::ConvertLeadRequest request;
+  bool known = false;
+  for (const auto& [word, action] : kActions) {
+    if (options.customer_action == word) {
+      request.set_customer_action(action);
+      known = true;
+    }
+  }
+  if (!known) {
+    return Usage(err,
+                 absl::StrCat("--customer_action: \"", options.customer_action,
+                              "\" is not default, link, create or none"));
+  }
+  request.set_customer_id(options.customer_id);
+  for (const std::string& into : options.merge_into) {
+    request.add_merge_into(LeadName(into));
+  }
+  request.set_owner_id(options.owner);
+  request.set_team_id(options.team);
+  return Mutation<v1::ConvertLeadRequest, v1::ConvertLeadResponse>(
+      options, id, request, &v1::LeadService::Stub::ConvertLead, out, err);
+}
+
+// Sends the leads of `batch`, read from lines `lines` of `file`, in one
+// call, and clears it.
+int ImportBatch(const LeadctlOptions& options, v1::LeadService::Stub& stub,
+                const Client& client, v1::BatchCreateLeadsRequest& batch,
+                std::vector<int>& lines, int batch_index,
+                const std::string& file, int& imported, std::ostream& out,
+                std::ostream& err) {
+  if (!options.request_id.empty()) {
+    // Each batch is its own request; running the import again with the same
+    // request id creates nothing twice.
+    batch.set_request_id(absl::StrCat(options.request_id, "/", batch_index));
+  }
+  v1::BatchCreateLeadsResponse response;
+  grpc::Status status =
+      stub.BatchCreateLeads(client.Context().get(), batch, &response);
+  if (!status.ok()) {
+    // The server names the item ("requests[3].lead.email: ..."): say which
+    // line of the file that is.
+    const std::string text = status.error_message();
+    absl::string_view message = text;
+    size_t item = 0;
+    std::string where;
+    if (absl::ConsumePrefix(&message, "requests[") &&
+        absl::SimpleAtoi(message.substr(0, message.find(']')), &item) &&
+        item < lines.size()) {
+      where = absl::StrCat(file, ":", lines[item], ": ");
+    }
+    err << "leadctl: " << where << CodeName(status.error_code()) << ": "
+        << status.error_message() << "\n"
+        << "leadctl: " << imported
+        << " leads imported before this batch; none of this batch\n";
+    return kExitFailed;
+  }
+  imported += response.leads_size();
+  if (options.json) {
+    Print(options, response, out);
+  } else {
+    for (const v1::Lead& lead : response.leads()) out << lead.name() << "\n";
+  }
+  batch.Clear();
+  lines.clear();
+  return kExitOk;
+}
+
+int ImportLeads(const LeadctlOptions& options, const std::string& file,
+                std::ostream& out, std::ostream& err) {
+  std::ifstream in(file);
+  if (!in) {
+    err << "leadctl: cannot read " << file << "\n";
+    return kExitFailed;
+  }
+  Client client(options);
+  auto stub = v1::LeadService::NewStub(client.channel());
+  v1::BatchCreateLeadsRequest batch;
+  std::vector<int> lines;
+  int imported = 0;
+  int batch_index = 0;
+  int line_number = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    auto parsed = google::protobuf::util::JsonStringToMessage(
+        line, batch.add_requests()->mutable_lead());
+    if (!parsed.ok()) {
+      err << "leadctl: " << file << ":" << line_number
+          << ": not a Lead in JSON: " << parsed.message() << "\n"
+          << "leadctl: " << imported << " leads imported before it\n";
+      return kExitFailed;
+    }
+    lines.push_back(line_number);
+    if (batch.requests_size() == kImportBatchSize) {
+      const int code = ImportBatch(options, *stub, client, batch, lines,
+                                   batch_index++, file, imported, out, err);
+      if (code != kExitOk) return code;
+    }
+  }
+  if (batch.requests_size() > 0) {
+    const int code = ImportBatch(options, *stub, client, batch, lines,
+                                 batch_index++, file, imported, out, err);
+    if (code != kExitOk) return code;
+  }
+  if (!options.json) out << "imported " << imported << " leads\n";
+  return kExitOk;
+}
+
 int LeadCommand(const LeadctlOptions& options,
                 const std::vector<std::string>& args, std::ostream& out,
                 std::ostream& err) {
@@ -317,6 +543,15 @@ int LeadCommand(const LeadctlOptions& options,
   using Stub = v1::LeadService::Stub;
   if (verb == "update" && args.size() == 3) {
     return UpdateLead(options, id, out, err);
+  }
+  if (verb == "duplicates" && args.size() == 3) {
+    return FindDuplicates(options, id, out, err);
+  }
+  if (verb == "convert" && args.size() == 3) {
+    return ConvertLead(options, id, out, err);
+  }
+  if (verb == "import" && args.size() == 3) {
+    return ImportLeads(options, args[2], out, err);
   }
   if (verb == "merge" && args.size() >= 4) {
     Client client(options);
@@ -809,6 +1044,9 @@ int RunLeadctl(const LeadctlOptions& options,
   if (args[0] == "lead" && args.size() >= 2) {
     if (args[1] == "create" && args.size() == 2) {
       return CreateLead(options, out, err);
+    }
+    if (args[1] == "list" && args.size() == 2) {
+      return ListLeads(options, out, err);
     }
     if (args[1] == "get" && args.size() == 3) {
       return GetLead(options, args[2], out, err);

@@ -18,6 +18,13 @@
 //   leadctl log read [--from N] [--types A,B] [--page_size N] [--page_token T]
 //   leadctl log subscribe [--from N] [--types A,B] [--limit N]
 // TASK is leads/ID/tasks/TASK_ID or ID/TASK_ID; TIME is RFC 3339.
+//   leadctl lead list [--kind ...] [--status ...] [--owner ...] [--team ...]
+//       [--classification ...] [--tag ...] [--stage ...] [--text ...]
+//       [--order_by ...] [--page_size N] [--page_token T] [--min_position P]
+//   leadctl lead duplicates ID [--min_position P]
+//   leadctl lead convert ID [--customer_action=default|link|create|none]
+//       [--customer_id C] [--merge_into ID,...] [--owner ...] [--team ...]
+//   leadctl lead import FILE.jsonl (one Lead as JSON per line)
 //   leadctl settings get
 //   leadctl settings set [--leads_enabled=B] [--skip_weekends=B]
 //       [--default_country=CC] [--lost_reasons=a,b] [--pipeline=s1,s2]
@@ -64,6 +71,7 @@ struct LeadctlOptions {
   // Tasks and the agenda.
   std::string title;
   std::string due;
+  // The task's kind, or the kind of leads "lead list" lists.
   std::string kind;
   std::string outcome;
   std::string note;
@@ -100,7 +108,22 @@ struct LeadctlOptions {
   // Any mutation.
   std::string etag;
   std::string request_id;
+  // "lead list" filters (with kind, owner and team above), order; pages
+  // and min_position are the queries' above.
+  std::string status;
+  std::string classification;
+  std::string tag;
+  std::string stage;
+  std::string text;
+  std::string order_by;
+  // "lead convert".
+  std::string customer_action;
+  std::string customer_id;
+  std::vector<std::string> merge_into;
 };
+
+// Leads per BatchCreateLeads call of "lead import".
+inline constexpr int kImportBatchSize = 1000;
 
 // Exit codes.
 inline constexpr int kExitOk = 0;

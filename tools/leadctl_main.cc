@@ -24,8 +24,9 @@ ABSL_FLAG(std::string, company, "", "lead create: company name");
 ABSL_FLAG(std::string, email, "", "lead create: email");
 ABSL_FLAG(std::string, phone, "", "lead create: phone");
 ABSL_FLAG(std::string, mobile, "", "lead create: mobile");
-ABSL_FLAG(std::string, owner, "", "lead create: salesperson user id");
-ABSL_FLAG(std::string, team, "", "lead create: sales team id");
+ABSL_FLAG(std::string, owner, "",
+          "lead create, list, convert: salesperson user id");
+ABSL_FLAG(std::string, team, "", "lead create, list, convert: sales team id");
 ABSL_FLAG(std::vector<std::string>, tags, {},
           "lead create: comma-separated tags");
 ABSL_FLAG(int, priority, 0, "lead create: priority 0..3");
@@ -34,7 +35,9 @@ ABSL_FLAG(std::string, reason, "",
 ABSL_FLAG(std::string, feedback, "", "lead lose: why the lead was lost");
 ABSL_FLAG(std::string, title, "", "task create: what to do");
 ABSL_FLAG(std::string, due, "", "task create: due time, RFC 3339");
-ABSL_FLAG(std::string, kind, "", "task create: contact, custom or follow_up");
+ABSL_FLAG(std::string, kind, "",
+          "task create: contact, custom or follow_up; lead list: lead or "
+          "opportunity");
 ABSL_FLAG(std::string, outcome, "",
           "task complete: outcome id, e.g. NOT_SURE_YET");
 ABSL_FLAG(std::string, note, "", "task complete: what happened");
@@ -77,6 +80,24 @@ ABSL_FLAG(std::string, etag, "",
           "mutations: refuse unless the lead is at this etag");
 ABSL_FLAG(std::string, request_id, "",
           "mutations: makes a retry return the first answer");
+ABSL_FLAG(std::string, status, "",
+          "lead list: active, lost, won or merged (default: active and won)");
+ABSL_FLAG(std::string, classification, "",
+          "lead list: classification outcome id, e.g. HOT_PROSPECT");
+ABSL_FLAG(std::string, tag, "", "lead list: leads carrying this tag");
+ABSL_FLAG(std::string, stage, "", "lead list: pipeline stage");
+ABSL_FLAG(std::string, text, "",
+          "lead list: words that start words of name, contact, company, email");
+ABSL_FLAG(std::string, order_by, "",
+          "lead list: create_time (default), \"create_time desc\" or "
+          "\"update_time desc\"");
+ABSL_FLAG(std::string, customer_action, "",
+          "lead convert: default, link, create or none");
+ABSL_FLAG(std::string, customer_id, "",
+          "lead convert: the customer to link (--customer_action=link)");
+ABSL_FLAG(
+    std::vector<std::string>, merge_into, {},
+    "lead convert: opportunities to merge the lead with, comma-separated");
 
 namespace {
 
@@ -164,9 +185,9 @@ std::vector<std::string> GivenSettings(int argc, char** argv) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "leadctl [--server=HOST:PORT] [--json] health | lead create|get|update|"
-      "classify|unclassify|lose|restore|win|probability ... | agenda | task "
-      "... | history | asof | log read|subscribe ... | settings get|set | "
-      "backup ID | verify");
+      "classify|unclassify|lose|restore|win|probability|merge|list|"
+      "duplicates|convert|import ... | agenda | task ... | history | asof | "
+      "log read|subscribe ... | settings get|set | backup ID | verify");
   std::vector<std::string> storage;
   std::vector<char*> rewritten = WithAsOfVersion(argc, argv, storage);
   argc = static_cast<int>(rewritten.size());
@@ -218,6 +239,15 @@ int main(int argc, char** argv) {
   options.given_settings = GivenSettings(argc, argv);
   options.etag = absl::GetFlag(FLAGS_etag);
   options.request_id = absl::GetFlag(FLAGS_request_id);
+  options.status = absl::GetFlag(FLAGS_status);
+  options.classification = absl::GetFlag(FLAGS_classification);
+  options.tag = absl::GetFlag(FLAGS_tag);
+  options.stage = absl::GetFlag(FLAGS_stage);
+  options.text = absl::GetFlag(FLAGS_text);
+  options.order_by = absl::GetFlag(FLAGS_order_by);
+  options.customer_action = absl::GetFlag(FLAGS_customer_action);
+  options.customer_id = absl::GetFlag(FLAGS_customer_id);
+  options.merge_into = absl::GetFlag(FLAGS_merge_into);
   std::vector<std::string> args(positional.begin() + 1, positional.end());
   return leadledger::tools::RunLeadctl(options, args, std::cout, std::cerr);
 }

@@ -7,9 +7,11 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -276,6 +278,91 @@ TEST_F(ServerBinaryTest, LeadctlReadsHistoryAndTheLog) {
   CommandResult unknown = Leadctl(address, {"log", "read", "--types=Nope"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.output, HasSubstr("event_types[0]"));
+}
+
+TEST_F(ServerBinaryTest, LeadctlImportsListsFindsDuplicatesAndConverts) {
+  ServerProcess server(dir_, data_dir());
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  const std::string address = server.address();
+  const std::string file = dir_.Sub("leads.jsonl");
+  {
+    std::ofstream out(file);
+    out << R"({"display_name": "Solar roof", "email": "ana@acme.com",)"
+        << R"( "contact_name": "Ana Ruiz"})"
+        << "\n\n"
+        << R"({"display_name": "Roof again", "email": "ana@acme.com"})"
+        << "\n"
+        << R"({"display_name": "Heat pump", "owner_id": "bob"})"
+        << "\n";
+  }
+  CommandResult imported = Leadctl(address, {"--json", "lead", "import", file});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  // The log position of the import, for reads that must see it.
+  const std::string marker = "\"log_position\":\"";
+  const size_t at = imported.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << imported.output;
+  const size_t start = at + marker.size();
+  const std::string position =
+      imported.output.substr(start, imported.output.find('"', start) - start);
+  const std::string min_position = "--min_position=" + position;
+
+  CommandResult listed = Leadctl(address, {"lead", "list", min_position});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  std::vector<std::string> lines =
+      absl::StrSplit(listed.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << listed.output;
+  EXPECT_THAT(lines[0], HasSubstr("Solar roof"));
+  EXPECT_THAT(lines[2], HasSubstr("LEAD_STATUS_ACTIVE\tHeat pump"));
+  const std::string first = lines[0].substr(0, lines[0].find('\t'));
+  const std::string second = lines[1].substr(0, lines[1].find('\t'));
+
+  CommandResult pump = Leadctl(
+      address, {"lead", "list", "--text=PUMP", "--owner=bob", min_position});
+  EXPECT_EQ(pump.exit_code, 0) << pump.output;
+  EXPECT_THAT(pump.output, HasSubstr("Heat pump"));
+  EXPECT_THAT(pump.output, ::testing::Not(HasSubstr("roof")));
+  CommandResult paged =
+      Leadctl(address, {"lead", "list", "--page_size=1", min_position});
+  EXPECT_THAT(paged.output, HasSubstr("next_page_token: "));
+
+  CommandResult duplicates =
+      Leadctl(address, {"lead", "duplicates", first, min_position});
+  ASSERT_EQ(duplicates.exit_code, 0) << duplicates.output;
+  EXPECT_THAT(duplicates.output, HasSubstr(second + "\temail\tRoof again"));
+
+  CommandResult converted =
+      Leadctl(address, {"lead", "convert", first, "--customer_action=create"});
+  ASSERT_EQ(converted.exit_code, 0) << converted.output;
+  EXPECT_THAT(converted.output, HasSubstr("lead.kind: LEAD_KIND_OPPORTUNITY"));
+  EXPECT_THAT(converted.output, HasSubstr("customer_created: true"));
+  EXPECT_EQ(
+      Leadctl(address, {"lead", "convert", second, "--customer_action=maybe"})
+          .exit_code,
+      2);
+  EXPECT_EQ(Leadctl(address, {"lead", "list", "--kind=plant"}).exit_code, 2);
+
+  const std::string bad = dir_.Sub("bad.jsonl");
+  {
+    std::ofstream out(bad);
+    out << R"({"display_name": "Fine"})"
+        << "\n"
+        << R"({"display_name": ""})"
+        << "\n";
+  }
+  CommandResult refused = Leadctl(address, {"lead", "import", bad});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("bad.jsonl:2: INVALID_ARGUMENT"));
+  EXPECT_THAT(refused.output, HasSubstr("requests[1].lead.display_name"));
+  {
+    std::ofstream out(bad);
+    out << "{not json\n";
+  }
+  refused = Leadctl(address, {"lead", "import", bad});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("bad.jsonl:1: not a Lead in JSON"));
+  CommandResult after = Leadctl(address, {"lead", "list", min_position});
+  lines = absl::StrSplit(after.output, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 3u) << after.output;
 }
 
 TEST_F(ServerBinaryTest, LeadctlSettingsLiveInTheLogAcrossARestart) {
