@@ -371,11 +371,14 @@ TEST_F(TaskServiceTest, ReplayingTheWholeLogSchedulesNothingTwice) {
 
 TEST_F(TaskServiceTest, CreateTaskRetriesWithTheSameRequestIdWriteOnce) {
   const v1::Lead lead = NewLead();
+  // Due later, so that no TaskDue of the scheduler moves the head between
+  // the two reads of it.
+  const absl::Time due = kStart + absl::Hours(1);
   v1::CreateTaskResponse first =
-      CreateTask(lead.name(), "call", kStart, 1, "req-1");
+      CreateTask(lead.name(), "call", due, 1, "req-1");
   const uint64_t head = server_->store().HeadPosition();
   v1::CreateTaskResponse again =
-      CreateTask(lead.name(), "call", kStart, 1, "req-1");
+      CreateTask(lead.name(), "call", due, 1, "req-1");
   EXPECT_EQ(again.task().name(), first.task().name());
   EXPECT_EQ(server_->store().HeadPosition(), head);
 
