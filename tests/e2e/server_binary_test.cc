@@ -278,6 +278,8 @@ TEST_F(ServerBinaryTest, LeadctlReadsHistoryAndTheLog) {
   CommandResult unknown = Leadctl(address, {"log", "read", "--types=Nope"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.output, HasSubstr("event_types[0]"));
+}
+
 TEST_F(ServerBinaryTest, LeadctlImportsListsFindsDuplicatesAndConverts) {
   ServerProcess server(dir_, data_dir());
   ASSERT_TRUE(server.WaitUntilServing()) << server.log();
