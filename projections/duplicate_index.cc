@@ -16,6 +16,7 @@
 #include "domain/status_macros.h"
 #include "projections/event_codec.h"
 #include "projections/lead_event_types.h"
+#include "projections/row_keys.h"
 #include "projections/sorted_writes.h"
 
 namespace leadledger::projections {
@@ -117,10 +118,7 @@ char StatusByte(domain::LeadStatus status) {
 }
 
 void AppendField(absl::string_view value, std::string& out) {
-  const uint32_t size = static_cast<uint32_t>(value.size());
-  for (int shift = 24; shift >= 0; shift -= 8) {
-    out.push_back(static_cast<char>((size >> shift) & 0xff));
-  }
+  AppendUint32(out, static_cast<uint32_t>(value.size()));
   out.append(value.data(), value.size());
 }
 
@@ -252,9 +250,7 @@ class DuplicateIndexProjection final : public Projection {
     std::string key =
         absl::StrCat(kCustomerEmailPrefix, created.profile.email_normalized);
     key.push_back('\0');
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      key.push_back(static_cast<char>((event.position >> shift) & 0xff));
-    }
+    AppendUint64(key, event.position);
     rows.Put(key, created.customer_id);
     return absl::OkStatus();
   }
@@ -267,8 +263,7 @@ absl::StatusOr<std::vector<std::string>> IdsWithPrefix(
     ProjectionReader& reader, const Keyspace& keyspace,
     const std::string& prefix, size_t limit) {
   std::vector<std::string> ids;
-  std::string upper = prefix;
-  upper.back() = '\x01';  // the prefix ends in \0
+  const std::string upper = PrefixEnd(prefix);
   RETURN_IF_ERROR(reader.Scan(keyspace, prefix, upper, ScanOrder::kAscending,
                               [&](absl::string_view key, absl::string_view) {
                                 absl::string_view id =
@@ -338,8 +333,7 @@ absl::StatusOr<std::optional<std::string>> CustomerWithEmail(
   if (email_normalized.empty()) return std::nullopt;
   std::string prefix = absl::StrCat(kCustomerEmailPrefix, email_normalized);
   prefix.push_back('\0');
-  std::string upper = prefix;
-  upper.back() = '\x01';
+  const std::string upper = PrefixEnd(prefix);
   std::optional<std::string> customer;
   RETURN_IF_ERROR(reader.Scan(keyspace, prefix, upper, ScanOrder::kAscending,
                               [&](absl::string_view, absl::string_view value) {

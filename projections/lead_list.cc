@@ -8,13 +8,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "domain/lead_decider.h"
 #include "domain/status_macros.h"
 #include "projections/lead_event_types.h"
+#include "projections/row_keys.h"
 #include "projections/sorted_writes.h"
 
 namespace leadledger::projections {
@@ -33,19 +33,6 @@ constexpr absl::string_view kClass = "class";
 constexpr absl::string_view kTag = "tag";
 constexpr absl::string_view kStage = "stage";
 constexpr absl::string_view kText = "text";
-
-// First byte of every page token; a token of another format is refused
-// rather than misread.
-constexpr char kPageTokenVersion = 1;
-
-void AppendBigEndian(uint64_t value, std::string& out) {
-  char bytes[8];
-  for (int i = 7; i >= 0; --i) {
-    bytes[i] = static_cast<char>(value & 0xff);
-    value >>= 8;
-  }
-  out.append(bytes, 8);
-}
 
 char KindChar(domain::LeadKind kind) {
   return kind == domain::LeadKind::kLead ? 'L' : 'O';
@@ -72,20 +59,6 @@ std::string IndexFieldPrefix(absl::string_view scope, absl::string_view field) {
 
 std::string UpdatedPrefix(absl::string_view scope) {
   return absl::StrCat(kUpdatedPrefix, scope, "/");
-}
-
-// The smallest string greater than every string starting with `prefix`;
-// empty (no bound) when there is none.
-std::string PrefixSuccessor(absl::string_view prefix) {
-  std::string out(prefix);
-  while (!out.empty()) {
-    if (static_cast<unsigned char>(out.back()) != 0xff) {
-      out.back() = static_cast<char>(out.back() + 1);
-      return out;
-    }
-    out.pop_back();
-  }
-  return out;
 }
 
 void AddToken(absl::string_view token, std::vector<std::string>& tokens) {
@@ -229,62 +202,31 @@ ScanPlan PlanScan(const LeadListQuery& query) {
       prefix.append(value.data(), value.size());
       prefix.push_back('\0');
     }
-    std::string upper = PrefixSuccessor(prefix);
+    std::string upper = PrefixEnd(prefix);
     plan.ranges.push_back(
         ScanRange{.lower = std::move(prefix), .upper = std::move(upper)});
   }
   return plan;
 }
 
-// FNV-1a: a hash that stays the same across processes and builds, so a page
-// token survives a server restart.
-class StableHash {
- public:
-  void Add(absl::string_view bytes) {
-    // Length first, so that ("ab", "c") and ("a", "bc") differ.
-    AddRaw(absl::StrCat(bytes.size(), ":"));
-    AddRaw(bytes);
-  }
-  uint64_t value() const { return value_; }
-
- private:
-  void AddRaw(absl::string_view bytes) {
-    for (char c : bytes) {
-      value_ ^= static_cast<unsigned char>(c);
-      value_ *= 0x100000001b3ULL;
-    }
-  }
-  uint64_t value_ = 0xcbf29ce484222325ULL;
-};
-
-// Every filter and the order; not the page size, which may change between
-// pages.
-uint64_t QueryHash(const LeadListQuery& query) {
-  StableHash hash;
-  hash.Add(query.kind.has_value() ? std::string(1, KindChar(*query.kind)) : "");
-  hash.Add(query.status.has_value() ? std::string(1, StatusChar(*query.status))
-                                    : "");
-  hash.Add(query.owner_id);
-  hash.Add(query.team_id);
-  hash.Add(query.classification);
-  hash.Add(query.tag);
-  hash.Add(query.stage);
-  hash.Add(query.text);
-  hash.Add(absl::StrCat(static_cast<int>(query.order)));
-  return hash.value();
-}
-
-std::string EncodePageToken(uint64_t query_hash, absl::string_view last_key) {
-  std::string raw(1, kPageTokenVersion);
-  AppendBigEndian(query_hash, raw);
-  raw.append(last_key.data(), last_key.size());
-  std::string token;
-  absl::WebSafeBase64Escape(raw, &token);
-  return token;
-}
-
-absl::Status BadPageToken(absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("page_token: ", why));
+// Every filter and the order, each length-prefixed so that no two queries
+// read alike; not the page size, which may change between pages.
+uint64_t QueryHashOf(const LeadListQuery& query) {
+  std::string description;
+  auto add = [&](absl::string_view part) {
+    absl::StrAppend(&description, part.size(), ":", part, ";");
+  };
+  add(query.kind.has_value() ? std::string(1, KindChar(*query.kind)) : "");
+  add(query.status.has_value() ? std::string(1, StatusChar(*query.status))
+                               : "");
+  add(query.owner_id);
+  add(query.team_id);
+  add(query.classification);
+  add(query.tag);
+  add(query.stage);
+  add(query.text);
+  add(absl::StrCat(static_cast<int>(query.order)));
+  return QueryHash(description);
 }
 
 // Where a page token says to resume: the scope and the last key examined.
@@ -293,25 +235,12 @@ struct Resume {
   std::string last_key;
 };
 
-absl::StatusOr<std::optional<Resume>> DecodePageToken(absl::string_view token,
-                                                      uint64_t query_hash,
-                                                      const ScanPlan& plan) {
+absl::StatusOr<std::optional<Resume>> ResumeOf(absl::string_view token,
+                                               uint64_t query_hash,
+                                               const ScanPlan& plan) {
   if (token.empty()) return std::nullopt;
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < 9 ||
-      raw[0] != kPageTokenVersion) {
-    return BadPageToken("not a page token of ListLeads");
-  }
-  uint64_t hash = 0;
-  for (int i = 1; i <= 8; ++i) {
-    hash = (hash << 8) | static_cast<unsigned char>(raw[i]);
-  }
-  if (hash != query_hash) {
-    return BadPageToken(
-        "belongs to a query with other filters or order; send the same "
-        "filters and order as for the first page");
-  }
-  Resume resume{.last_key = raw.substr(9)};
+  Resume resume;
+  ASSIGN_OR_RETURN(resume.last_key, DecodePageToken(token, query_hash));
   for (size_t i = 0; i < plan.ranges.size(); ++i) {
     const ScanRange& range = plan.ranges[i];
     if (resume.last_key >= range.lower &&
@@ -320,7 +249,8 @@ absl::StatusOr<std::optional<Resume>> DecodePageToken(absl::string_view token,
       return resume;
     }
   }
-  return BadPageToken("does not point into this query's results");
+  return absl::InvalidArgumentError(
+      "page_token: does not point into this query's results");
 }
 
 bool Matches(const StoredLead& stored, const LeadListQuery& query,
@@ -484,7 +414,7 @@ std::vector<std::string> LeadIndexKeys(const StoredLead& stored) {
   const domain::Lead& lead = stored.lead;
   const std::string scope{KindChar(lead.kind), StatusChar(lead.status)};
   std::string position;
-  AppendBigEndian(stored.created_position, position);
+  AppendUint64(position, stored.created_position);
   std::vector<std::string> keys;
   auto add = [&](absl::string_view field, absl::string_view value) {
     std::string key = IndexFieldPrefix(scope, field);
@@ -504,7 +434,7 @@ std::vector<std::string> LeadIndexKeys(const StoredLead& stored) {
   for (const std::string& tag : lead.profile.tags) add(kTag, tag);
   for (const std::string& token : SearchTokens(lead)) add(kText, token);
   std::string updated = UpdatedPrefix(scope);
-  AppendBigEndian(stored.last_position, updated);
+  AppendUint64(updated, stored.last_position);
   keys.push_back(std::move(updated));
   std::sort(keys.begin(), keys.end());
   return keys;
@@ -518,9 +448,9 @@ absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
         absl::StrCat("page_size: must be between 1 and ", kMaxLeadPageSize));
   }
   const ScanPlan plan = PlanScan(query);
-  const uint64_t hash = QueryHash(query);
+  const uint64_t hash = QueryHashOf(query);
   ASSIGN_OR_RETURN(std::optional<Resume> resume,
-                   DecodePageToken(query.page_token, hash, plan));
+                   ResumeOf(query.page_token, hash, plan));
   const int budget = query.max_examined > 0
                          ? query.max_examined
                          : std::clamp(10 * query.page_size, 100, 5000);

@@ -16,8 +16,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "projections/event_codec.h"
-#include "tests/projections/lead_history.h"
+#include "tests/projections/lead_script.h"
 #include "tests/projections/read_model_fixture.h"
+#include "tests/testing/lead_history.h"
 #include "tests/testing/status_matchers.h"
 
 namespace leadledger::projections {
@@ -42,7 +43,7 @@ class DuplicateIndexTest : public ReadModelTest {
  protected:
   void SetUp() override {
     ReadModelTest::SetUp();
-    history_ = std::make_unique<LeadHistory>(store_.get());
+    history_ = std::make_unique<LeadScript>(store_.get());
   }
 
   std::vector<domain::CriterionMatches> Matches(const std::string& id) {
@@ -76,7 +77,7 @@ class DuplicateIndexTest : public ReadModelTest {
         IsOk());
   }
 
-  std::unique_ptr<LeadHistory> history_;
+  std::unique_ptr<LeadScript> history_;
 };
 
 TEST_F(DuplicateIndexTest, FindsActiveAndLostRecordsSharingAKey) {
@@ -136,7 +137,7 @@ TEST_F(DuplicateIndexTest, FindsActiveAndLostRecordsSharingAKey) {
 }
 
 TEST_F(DuplicateIndexTest, ACriterionSharedByMoreThanTwentyOthersIsDropped) {
-  LeadHistory batch(store_.get(), /*auto_commit=*/false);
+  LeadScript batch(store_.get(), /*auto_commit=*/false);
   // 21 leads share an email (20 others each); 22 share a phone (21 others).
   for (int i = 0; i < 22; ++i) {
     ASSERT_THAT(
@@ -241,8 +242,10 @@ DuplicateRows Split(const std::map<std::string, std::string>& all) {
 }
 
 TEST_F(DuplicateIndexTest, LiveRebuiltAndFromScratchFoldsAgreeKeyByKey) {
-  LeadHistory history(store_.get(), /*auto_commit=*/false);
+  LeadScript history(store_.get(), /*auto_commit=*/false);
   ASSERT_THAT(WriteRandomHistory(history, 3000, 777), IsOk());
+  testing::LeadHistory generated(8, absl::FromUnixSeconds(1'800'000'000), "g-");
+  ASSERT_THAT(generated.Append(*store_, 3000, 64).status(), IsOk());
   Fold();
   const DuplicateRows expected = DuplicatesFromScratch(AllEvents());
   ASSERT_GT(expected.entries.size(), 100u);

@@ -16,7 +16,7 @@
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
 #include "projections/read_models.h"
-#include "tests/projections/lead_history.h"
+#include "tests/projections/lead_script.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 

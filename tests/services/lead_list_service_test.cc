@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "domain/clock.h"
@@ -222,6 +223,7 @@ TEST_F(LeadListServiceTest, EachFilterAndOrderSelectsItsLeads) {
   v1::GetLeadResponse current;
   ASSERT_TRUE(stub_->GetLead(Context().get(), get, &current).ok());
   EXPECT_EQ(page.leads(0).etag(), current.lead().etag());
+  EXPECT_EQ(page.leads(0).classification(), "HOT_PROSPECT");
   EXPECT_THAT(page.leads(0).tags(), ElementsAre("Hot prospect", "vip"));
 }
 

@@ -1,9 +1,12 @@
-// Writes valid lead histories into an event store for read-model tests: the
+// LeadScript: writes the lead histories a read-model test spells out (this
+// lead created, that one converted, those merged) into an event store: the
 // domain decides every command on the state it keeps in memory, and the
 // events go to the log through the codec, exactly as the command path
-// writes them.
-#ifndef LEADLEDGER_TESTS_PROJECTIONS_LEAD_HISTORY_H_
-#define LEADLEDGER_TESTS_PROJECTIONS_LEAD_HISTORY_H_
+// writes them. WriteRandomHistory scripts many such commands over small
+// pools of names, emails and phones, so that filters and duplicates find
+// company; testing::LeadHistory writes larger, realistic histories.
+#ifndef LEADLEDGER_TESTS_PROJECTIONS_LEAD_SCRIPT_H_
+#define LEADLEDGER_TESTS_PROJECTIONS_LEAD_SCRIPT_H_
 
 #include <map>
 #include <random>
@@ -25,11 +28,11 @@
 
 namespace leadledger::projections {
 
-class LeadHistory {
+class LeadScript {
  public:
   // With `auto_commit`, each operation is its own append; otherwise the
   // operations queue until Commit(), which appends them as one.
-  explicit LeadHistory(eventstore::EventStore* store, bool auto_commit = true)
+  explicit LeadScript(eventstore::EventStore* store, bool auto_commit = true)
       : store_(store), auto_commit_(auto_commit) {}
 
   absl::Time Now() {
@@ -170,7 +173,7 @@ class LeadHistory {
 // lost / restore, conversions (creating customers), wins, merges and
 // probability overrides. Commands the domain refuses are skipped. Several
 // commands share each append.
-inline absl::Status WriteRandomHistory(LeadHistory& history, int commands,
+inline absl::Status WriteRandomHistory(LeadScript& history, int commands,
                                        uint32_t seed) {
   std::mt19937 random(seed);
   auto pick = [&](const std::vector<std::string>& pool) {
@@ -292,4 +295,4 @@ inline absl::Status WriteRandomHistory(LeadHistory& history, int commands,
 
 }  // namespace leadledger::projections
 
-#endif  // LEADLEDGER_TESTS_PROJECTIONS_LEAD_HISTORY_H_
+#endif  // LEADLEDGER_TESTS_PROJECTIONS_LEAD_SCRIPT_H_
