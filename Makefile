@@ -9,7 +9,7 @@ LISTEN         ?= 127.0.0.1:50051
 DATA_DIR       ?= ./var/data
 SOURCE_DIRS    := domain eventstore projections services tools bench tests
 
-.PHONY: all deps build build-asan run test test-asan coverage bench fmt clean
+.PHONY: all deps build build-asan run test test-asan coverage bench loadgen fmt clean
 
 all: build
 
@@ -49,7 +49,15 @@ coverage: deps
 	  --print-summary --fail-under-line 95 $(COVERAGE_BUILD_DIR)
 
 bench: build
+	mkdir -p ./var/bench
 	./$(BUILD_DIR)/bench/eventstore_bench
+	./$(BUILD_DIR)/bench/projections_bench
+
+# The whole server under the mixed workload of the lead desk, against the
+# health check as the baseline (see bench/loadgen.cc).
+loadgen: build
+	mkdir -p ./var/bench
+	BUILD_DIR=$(BUILD_DIR) bash bench/run_loadgen.sh
 
 fmt:
 	find $(SOURCE_DIRS) -name '*.h' -o -name '*.cc' | xargs clang-format -i

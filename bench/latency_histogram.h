@@ -36,7 +36,9 @@ class LatencyHistogram {
     for (size_t i = 0; i < counts_.size(); ++i) {
       seen += counts_[i];
       if (static_cast<double>(seen) >= rank && counts_[i] > 0) {
-        return (static_cast<double>(Lower(i)) + static_cast<double>(Lower(i + 1))) / 2;
+        return (static_cast<double>(Lower(i)) +
+                static_cast<double>(Lower(i + 1))) /
+               2;
       }
     }
     return static_cast<double>(Lower(counts_.size()));

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,19 +72,30 @@ enum class Op {
 };
 
 const char* OpName(Op op) {
-  static const char* kNames[] = {"CreateLead",   "ClassifyLead", "CompleteTask",
-                                 "UpdateLead",   "GetLead",      "ListLeads",
-                                 "ListAgenda",   "Health.Check"};
+  static const char* kNames[] = {"CreateLead", "ClassifyLead", "CompleteTask",
+                                 "UpdateLead", "GetLead",      "ListLeads",
+                                 "ListAgenda", "Health.Check"};
   return kNames[static_cast<int>(op)];
 }
 
 std::string CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {
-      "OK",        "CANCELLED",          "UNKNOWN",         "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",  "ALREADY_EXISTS",  "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < 17 ? kNames[i] : absl::StrCat(i);
 }
@@ -231,7 +243,8 @@ class Driver {
     int variant = 0;
     {
       absl::MutexLock lock(&mu_);
-      if (absl::Now() >= stop_at_ || (max_calls_ > 0 && issued_ >= max_calls_)) {
+      if (absl::Now() >= stop_at_ ||
+          (max_calls_ > 0 && issued_ >= max_calls_)) {
         if (--in_flight_ == 0) done_->Notify();
         return;
       }
@@ -261,7 +274,12 @@ class Driver {
       case Op::kCreate: {
         v1::CreateLeadRequest request;
         FillLead(*request.mutable_lead(), variant);
-        Start<v1::CreateLeadResponse>(op, request, &Async::CreateLead);
+        Start<v1::CreateLeadResponse>(
+            op, request,
+            [this](grpc::ClientContext* c, const auto* q, auto* r,
+                   std::function<void(grpc::Status)> done) {
+              leads_stub_->async()->CreateLead(c, q, r, std::move(done));
+            });
         break;
       }
       case Op::kClassify: {
@@ -271,7 +289,12 @@ class Driver {
         v1::ClassifyLeadRequest request;
         request.set_name(lead);
         request.set_classification(kOutcomes[variant % 4]);
-        Start<v1::ClassifyLeadResponse>(op, request, &Async::ClassifyLead);
+        Start<v1::ClassifyLeadResponse>(
+            op, request,
+            [this](grpc::ClientContext* c, const auto* q, auto* r,
+                   std::function<void(grpc::Status)> done) {
+              leads_stub_->async()->ClassifyLead(c, q, r, std::move(done));
+            });
         break;
       }
       case Op::kComplete: {
@@ -281,8 +304,12 @@ class Driver {
         request.set_name(task);
         request.set_outcome(kOutcomes[variant % 4]);
         request.set_note("called");
-        StartTask<v1::CompleteTaskResponse>(op, request,
-                                            &TaskAsync::CompleteTask);
+        Start<v1::CompleteTaskResponse>(
+            op, request,
+            [this](grpc::ClientContext* c, const auto* q, auto* r,
+                   std::function<void(grpc::Status)> done) {
+              tasks_stub_->async()->CompleteTask(c, q, r, std::move(done));
+            });
         break;
       }
       case Op::kUpdate: {
@@ -291,33 +318,56 @@ class Driver {
         request.mutable_lead()->set_description(
             absl::StrCat("Notes, revision ", variant));
         request.mutable_update_mask()->add_paths("description");
-        Start<v1::UpdateLeadResponse>(op, request, &Async::UpdateLead);
+        Start<v1::UpdateLeadResponse>(
+            op, request,
+            [this](grpc::ClientContext* c, const auto* q, auto* r,
+                   std::function<void(grpc::Status)> done) {
+              leads_stub_->async()->UpdateLead(c, q, r, std::move(done));
+            });
         break;
       }
       case Op::kGet: {
         v1::GetLeadRequest request;
         request.set_name(lead);
-        Start<v1::GetLeadResponse>(op, request, &Async::GetLead);
+        Start<v1::GetLeadResponse>(
+            op, request,
+            [this](grpc::ClientContext* c, const auto* q, auto* r,
+                   std::function<void(grpc::Status)> done) {
+              leads_stub_->async()->GetLead(c, q, r, std::move(done));
+            });
         break;
       }
       case Op::kList: {
         v1::ListLeadsRequest request;
         request.set_owner_id(absl::StrCat("owner-", variant % owners_));
         request.set_page_size(50);
-        Start<v1::ListLeadsResponse>(op, request, &Async::ListLeads);
+        Start<v1::ListLeadsResponse>(
+            op, request,
+            [this](grpc::ClientContext* c, const auto* q, auto* r,
+                   std::function<void(grpc::Status)> done) {
+              leads_stub_->async()->ListLeads(c, q, r, std::move(done));
+            });
         break;
       }
       case Op::kAgenda: {
         v1::ListAgendaRequest request;
         request.set_owner_id(absl::StrCat("owner-", variant % owners_));
         request.set_page_size(50);
-        StartTask<v1::ListAgendaResponse>(
-            op, request, &TaskAsync::ListAgenda,
+        Start<v1::ListAgendaResponse>(
+            op, request,
+            [this](grpc::ClientContext* c, const auto* q, auto* r,
+                   std::function<void(grpc::Status)> done) {
+              tasks_stub_->async()->ListAgenda(c, q, r, std::move(done));
+            },
             [this](const v1::ListAgendaResponse& response) {
               absl::MutexLock lock(&mu_);
               for (const v1::AgendaItem& item : response.items()) {
                 if (tasks_.size() >= 10000) break;
-                tasks_.push_back(item.task().name());
+                // Each open task is offered once: a second completion of it
+                // would only measure a refusal.
+                if (offered_.insert(item.task().name()).second) {
+                  tasks_.push_back(item.task().name());
+                }
               }
             });
         break;
@@ -327,13 +377,13 @@ class Driver {
         grpc::health::v1::HealthCheckRequest request;
         auto* call = new Call<grpc::health::v1::HealthCheckRequest,
                               grpc::health::v1::HealthCheckResponse>(request);
-        health_stub_->async()->Check(
-            &call->context, &call->request, &call->response,
-            [this, call](grpc::Status status) {
-              Finish(Op::kEcho, call->start, status);
-              delete call;
-              IssueNext();
-            });
+        health_stub_->async()->Check(&call->context, &call->request,
+                                     &call->response,
+                                     [this, call](grpc::Status status) {
+                                       Finish(Op::kEcho, call->start, status);
+                                       delete call;
+                                       IssueNext();
+                                     });
         break;
       }
     }
@@ -351,35 +401,20 @@ class Driver {
     absl::Time start;
   };
 
-  using Async = v1::LeadService::Stub::async;
-  using TaskAsync = v1::TaskService::Stub::async;
-
-  template <typename Response, typename Request, typename Method>
-  void Start(Op op, const Request& request, Method method,
+  // Starts the call `issue` makes (a stub's async method) with `request`;
+  // its completion records it, hands the response to `on_ok` and starts the
+  // next call.
+  template <typename Response, typename Request, typename Issue>
+  void Start(Op op, const Request& request, Issue issue,
              std::function<void(const Response&)> on_ok = nullptr) {
     auto* call = new Call<Request, Response>(request);
-    (leads_stub_->async()->*method)(
-        &call->context, &call->request, &call->response,
-        [this, op, call, on_ok](grpc::Status status) {
-          Finish(op, call->start, status);
-          if (status.ok() && on_ok) on_ok(call->response);
-          delete call;
-          IssueNext();
-        });
-  }
-
-  template <typename Response, typename Request, typename Method>
-  void StartTask(Op op, const Request& request, Method method,
-                 std::function<void(const Response&)> on_ok = nullptr) {
-    auto* call = new Call<Request, Response>(request);
-    (tasks_stub_->async()->*method)(
-        &call->context, &call->request, &call->response,
-        [this, op, call, on_ok](grpc::Status status) {
-          Finish(op, call->start, status);
-          if (status.ok() && on_ok) on_ok(call->response);
-          delete call;
-          IssueNext();
-        });
+    issue(&call->context, &call->request, &call->response,
+          [this, op, call, on_ok](grpc::Status status) {
+            Finish(op, call->start, status);
+            if (status.ok() && on_ok) on_ok(call->response);
+            delete call;
+            IssueNext();
+          });
   }
 
   void Finish(Op op, absl::Time start, const grpc::Status& status) {
@@ -402,6 +437,7 @@ class Driver {
   std::mt19937_64 random_ ABSL_GUARDED_BY(mu_);
   RunResult result_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> tasks_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> offered_ ABSL_GUARDED_BY(mu_);
   int64_t issued_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t max_calls_ = 0;
   absl::Time stop_at_;
@@ -422,8 +458,7 @@ void PrintRun(const char* title, const RunResult& run) {
       absl::StrAppend(&errors, errors.empty() ? "" : " ", CodeName(code), "=",
                       count);
     }
-    std::printf("  %-14s %9llu %9.0f %9.0f %9.0f %9.0f %9.0f  %s\n",
-                OpName(op),
+    std::printf("  %-14s %9llu %9.0f %9.0f %9.0f %9.0f %9.0f  %s\n", OpName(op),
                 static_cast<unsigned long long>(stats.latency.count()),
                 static_cast<double>(stats.latency.count()) / seconds,
                 stats.latency.Quantile(0.5), stats.latency.Quantile(0.9),
@@ -451,9 +486,9 @@ int Main() {
   // Separate connections per channel object would spread load over the
   // server's pollers like several client processes do.
   arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
-                                           grpc::InsecureChannelCredentials(),
-                                           arguments);
+  auto channel =
+      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                grpc::InsecureChannelCredentials(), arguments);
   Driver driver(channel, absl::GetFlag(FLAGS_seed));
   std::map<std::string, double> summary;
   if (mode != "echo") {
@@ -486,9 +521,10 @@ int Main() {
     const int c1_calls = absl::GetFlag(FLAGS_classify_c1_calls);
     if (c1_calls > 0) {
       LatencyHistogram c1 = driver.ClassifyOneAtATime(c1_calls);
-      std::printf("classify, one caller: %llu calls, p50 %.0f us, p99 %.0f us\n",
-                  static_cast<unsigned long long>(c1.count()), c1.Quantile(0.5),
-                  c1.Quantile(0.99));
+      std::printf(
+          "classify, one caller: %llu calls, p50 %.0f us, p99 %.0f us\n",
+          static_cast<unsigned long long>(c1.count()), c1.Quantile(0.5),
+          c1.Quantile(0.99));
       summary["classify_c1_p50_us"] = c1.Quantile(0.5);
     }
   }

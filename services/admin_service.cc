@@ -230,6 +230,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetWorkspaceSettings(
     const v1::GetWorkspaceSettingsRequest* request,
     v1::GetWorkspaceSettingsResponse* response) {
   return Answer(env_, context, [=, this] {
+    RETURN_IF_ERROR(AwaitLogPosition(*options_.log, *context,
+                                     request->min_position(),
+                                     absl::Milliseconds(200)));
     return DoGetWorkspaceSettings(*request, *response);
   });
 }

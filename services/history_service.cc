@@ -31,11 +31,6 @@ constexpr uint64_t kMaxScannedPerPage = 10'000;
 // Events read per round trip when searching a lead's stream by time.
 constexpr int kStreamScanChunk = 1000;
 
-// A call that waits for min_position gives up this long before its
-// deadline, so that its answer (which names the position and the head)
-// reaches the caller before the caller's own deadline fires.
-constexpr absl::Duration kDeadlineMargin = absl::Milliseconds(50);
-
 std::string Rfc3339(absl::Time time) {
   return google::protobuf::util::TimeUtil::ToString(ToTimestamp(time));
 }
@@ -329,33 +324,8 @@ void HistoryServiceImpl::Release(SubscriptionReactor* subscription) {
 
 absl::Status HistoryServiceImpl::AwaitPosition(
     grpc::CallbackServerContext& context, uint64_t min_position) {
-  if (store_->HeadPosition() >= min_position) return absl::OkStatus();
-  const absl::Time deadline = DeadlineOf(context) - kDeadlineMargin;
-  // A subscription from min_position wakes this call on the commit that
-  // reaches it, instead of polling the head.
-  ASSIGN_OR_RETURN(std::unique_ptr<eventstore::Subscription> subscription,
-                   store_->SubscribeAll({.from_position = min_position}));
-  while (store_->HeadPosition() < min_position) {
-    if (context.IsCancelled()) {
-      return absl::CancelledError("the call was cancelled");
-    }
-    const absl::Time now = absl::Now();
-    if (now >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "min_position: the log did not reach position ", min_position,
-          " before the call's deadline; its head is at ",
-          store_->HeadPosition()));
-    }
-    absl::StatusOr<std::vector<eventstore::RecordedEvent>> arrived =
-        subscription->Next(
-            std::min(deadline, now + options_.position_wait_slice));
-    if (!arrived.ok()) {
-      return absl::IsCancelled(arrived.status())
-                 ? absl::UnavailableError("the event log is closing")
-                 : arrived.status();
-    }
-  }
-  return absl::OkStatus();
+  return AwaitLogPosition(*store_, context, min_position,
+                          options_.position_wait_slice);
 }
 
 absl::Status HistoryServiceImpl::DoGetLeadHistory(

@@ -25,7 +25,7 @@ ABSL_FLAG(bool, leads_enabled, true,
           "default of the leads_enabled workspace setting: create new records "
           "as leads (true) or directly as opportunities; a value set with "
           "'leadctl settings set' is kept in the event log and wins");
-ABSL_FLAG(int, workers, 8,
+ABSL_FLAG(int, workers, 32,
           "threads that run RPC handlers (1 to 1024); they wait on fsync, so "
           "more than the cores is normal");
 ABSL_FLAG(int, max_queued_calls, 4096,

@@ -1,6 +1,12 @@
 #include "services/rpc_support.h"
 
+#include <algorithm>
+#include <memory>
+#include <vector>
+
 #include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
+#include "domain/status_macros.h"
 
 namespace leadledger::services {
 namespace {
@@ -79,6 +85,42 @@ absl::StatusOr<std::optional<int64_t>> ParseEtag(const std::string& etag) {
 absl::Status InRequestField(absl::string_view prefix, absl::Status status) {
   if (prefix.empty() || !absl::IsInvalidArgument(status)) return status;
   return absl::InvalidArgumentError(absl::StrCat(prefix, status.message()));
+}
+
+// A call that waits for min_position gives up this long before its
+// deadline, so that its answer (which names the position and the head)
+// reaches the caller before the caller's own deadline fires.
+constexpr absl::Duration kPositionDeadlineMargin = absl::Milliseconds(50);
+
+absl::Status AwaitLogPosition(eventstore::EventStore& store,
+                              grpc::CallbackServerContext& context,
+                              uint64_t min_position, absl::Duration slice) {
+  if (store.HeadPosition() >= min_position) return absl::OkStatus();
+  const absl::Time deadline = DeadlineOf(context) - kPositionDeadlineMargin;
+  // A subscription from min_position wakes this call on the commit that
+  // reaches it, instead of polling the head.
+  ASSIGN_OR_RETURN(std::unique_ptr<eventstore::Subscription> subscription,
+                   store.SubscribeAll({.from_position = min_position}));
+  while (store.HeadPosition() < min_position) {
+    if (context.IsCancelled()) {
+      return absl::CancelledError("the call was cancelled");
+    }
+    const absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "min_position: the log did not reach position ", min_position,
+          " before the call's deadline; its head is at ",
+          store.HeadPosition()));
+    }
+    absl::StatusOr<std::vector<eventstore::RecordedEvent>> arrived =
+        subscription->Next(std::min(deadline, now + slice));
+    if (!arrived.ok()) {
+      return absl::IsCancelled(arrived.status())
+                 ? absl::UnavailableError("the event log is closing")
+                 : arrived.status();
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace leadledger::services

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "eventstore/event_store.h"
 #include "grpcpp/grpcpp.h"
 #include "services/call_tracker.h"
 #include "services/grpc_status.h"
@@ -65,6 +66,15 @@ grpc::ServerUnaryReactor* Answer(const RpcEnv& env,
   }
   return reactor;
 }
+
+// Returns once the log's head has reached `min_position` (at once for 0),
+// waking on commits and looking again every `slice`.
+// Errors: DEADLINE_EXCEEDED naming min_position and the head when the
+// call's deadline passes first; CANCELLED when the caller goes away;
+// UNAVAILABLE when the store closes.
+[[nodiscard]] absl::Status AwaitLogPosition(
+    eventstore::EventStore& store, grpc::CallbackServerContext& context,
+    uint64_t min_position, absl::Duration slice);
 
 // Reads the caller's identity and correlation id from call metadata
 // ("x-actor", "x-correlation-id").

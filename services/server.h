@@ -52,7 +52,7 @@ struct ServerOptions {
   // follow a fake clock quickly.
   absl::Duration timer_interval = absl::Seconds(1);
   // Threads that run RPC handlers (they block on fsync and disk reads).
-  int worker_threads = 8;
+  int worker_threads = 32;
   // Calls that may wait for a worker before new ones are refused with
   // RESOURCE_EXHAUSTED.
   int max_queued_calls = 4096;

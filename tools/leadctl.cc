@@ -1,5 +1,6 @@
 #include "tools/leadctl.h"
 
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -21,8 +22,8 @@
 #include "google/protobuf/util/time_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "leadledger/v1/history_service.grpc.pb.h"
 #include "leadledger/v1/admin_service.grpc.pb.h"
+#include "leadledger/v1/history_service.grpc.pb.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "leadledger/v1/task_service.grpc.pb.h"
 
@@ -85,6 +86,8 @@ constexpr char kUsage[] =
     "                                  backups/ID ([a-z0-9-], 1 to 63)\n"
     "  verify                          check the event log (exit 1 on "
     "problems)\n"
+    "  projections status              read models: checkpoint, lag, errors\n"
+    "  projections rebuild [NAME...]   rebuild online (all when none given)\n"
     "queries take --min_position=P (wait until what they read reflects a\n"
     "write's log_position); mutations take --etag=E (refuse if the record\n"
     "changed) and --request_id=R (a retry answers the first result)\n";
@@ -1014,6 +1017,67 @@ int Verify(const LeadctlOptions& options, std::ostream& out,
   return response.problems().empty() ? kExitOk : kExitFailed;
 }
 
+int ProjectionStatus(const LeadctlOptions& options, std::ostream& out,
+                     std::ostream& err) {
+  Client client(options);
+  auto stub = v1::AdminService::NewStub(client.channel());
+  v1::GetProjectionStatusResponse response;
+  grpc::Status status = stub->GetProjectionStatus(
+      client.Context().get(), v1::GetProjectionStatusRequest(), &response);
+  if (!status.ok()) return Failed(status, err);
+  if (options.json) {
+    Print(options, response, out);
+  } else {
+    for (const v1::ProjectionStatus& projection : response.projections()) {
+      out << projection.name() << "  v" << projection.version() << "  "
+          << projection.keyspace() << "  checkpoint " << projection.checkpoint()
+          << "  lag " << projection.lag();
+      if (projection.has_rebuild()) {
+        out << "  rebuilding " << projection.rebuild().events_done() << "/"
+            << projection.rebuild().head_position();
+      }
+      if (!projection.error().empty())
+        out << "  STOPPED: " << projection.error();
+      out << "\n";
+    }
+  }
+  // A read model that stopped folding needs an operator.
+  for (const v1::ProjectionStatus& projection : response.projections()) {
+    if (!projection.error().empty()) return kExitFailed;
+  }
+  return kExitOk;
+}
+
+int RebuildProjections(const LeadctlOptions& options,
+                       const std::vector<std::string>& names, std::ostream& out,
+                       std::ostream& err) {
+  Client client(options);
+  auto stub = v1::AdminService::NewStub(client.channel());
+  v1::RebuildProjectionRequest request;
+  for (const std::string& name : names) request.add_names(name);
+  std::unique_ptr<grpc::ClientContext> context = client.Context();
+  // A rebuild of a long log outlasts the per-call --timeout; Ctrl-C (or
+  // killing leadctl) cancels it, and the serving read models stay.
+  context->set_deadline(std::chrono::system_clock::time_point::max());
+  auto reader = stub->RebuildProjection(context.get(), request);
+  v1::RebuildProjectionResponse response;
+  while (reader->Read(&response)) {
+    const v1::RebuildProgress& progress = response.progress();
+    if (options.json) {
+      Print(options, response, out);
+    } else {
+      out << (progress.promoted() ? "promoted" : "rebuilding") << "  "
+          << progress.events_done() << "/" << progress.head_position()
+          << " events  " << static_cast<int64_t>(progress.events_per_second())
+          << " events/s  eta " << progress.eta().seconds() << " s\n";
+    }
+    out.flush();
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) return Failed(status, err);
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunLeadctl(const LeadctlOptions& options,
@@ -1062,6 +1126,14 @@ int RunLeadctl(const LeadctlOptions& options,
   }
   if (args[0] == "verify" && args.size() == 1) {
     return Verify(options, out, err);
+  }
+  if (args[0] == "projections" && args.size() == 2 && args[1] == "status") {
+    return ProjectionStatus(options, out, err);
+  }
+  if (args[0] == "projections" && args.size() >= 2 && args[1] == "rebuild") {
+    return RebuildProjections(
+        options, std::vector<std::string>(args.begin() + 2, args.end()), out,
+        err);
   }
   return Usage(
       err, absl::StrCat("unknown command \"", absl::StrJoin(args, " "), "\""));

@@ -31,6 +31,7 @@
 //       [--catalogue_file=FILE] (the settings given become the mask)
 //   leadctl backup ID
 //   leadctl verify
+//   leadctl projections status | projections rebuild [NAME...]
 // Mutations take --etag and --request_id.
 //
 // Output is human-readable "field: value" lines, or JSON with --json.

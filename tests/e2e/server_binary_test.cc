@@ -234,6 +234,16 @@ TEST_F(ServerBinaryTest, LeadctlWorksTheAgenda) {
   CommandResult bad = Leadctl(address, {"task", "create", id, "--due=soon"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.output, HasSubstr("RFC 3339"));
+
+  const std::string status = run({"projections", "status"});
+  EXPECT_THAT(status, HasSubstr("agenda  v"));
+  EXPECT_THAT(status, HasSubstr("scheduler  v"));
+  const std::string rebuilt = run({"projections", "rebuild", "agenda"});
+  EXPECT_THAT(rebuilt, HasSubstr("promoted"));
+  EXPECT_THAT(run({"agenda", "ana"}), HasSubstr("[Roof]"));
+  CommandResult unknown = Leadctl(address, {"projections", "rebuild", "nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.output, HasSubstr("names[0]"));
 }
 
 TEST_F(ServerBinaryTest, LeadctlReadsHistoryAndTheLog) {

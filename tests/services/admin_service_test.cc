@@ -189,6 +189,15 @@ TEST_F(AdminServiceTest, DefaultsApplyBeforeAnyChange) {
       admin_->GetWorkspaceSettings(Context().get(), named, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(BadRequestField(status), "name");
+
+  // A position the log has not reached waits, then gives up at the deadline.
+  v1::GetWorkspaceSettingsRequest later;
+  later.set_min_position(1'000'000);
+  grpc::ClientContext short_call;
+  short_call.set_deadline(
+      absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
+  status = admin_->GetWorkspaceSettings(&short_call, later, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
 TEST_F(AdminServiceTest, EachSettingChangesAlone) {
