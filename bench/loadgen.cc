@@ -42,6 +42,7 @@
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "leadledger/v1/task_service.grpc.pb.h"
+#include "tools/status_code_name.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "leadledgerd's host:port");
 ABSL_FLAG(int, concurrency, 64, "calls in flight");
@@ -76,28 +77,6 @@ const char* OpName(Op op) {
                                  "UpdateLead", "GetLead",      "ListLeads",
                                  "ListAgenda", "Health.Check"};
   return kNames[static_cast<int>(op)];
-}
-
-std::string CodeName(grpc::StatusCode code) {
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i < 17 ? kNames[i] : absl::StrCat(i);
 }
 
 // Ranks 0..n-1 with P(rank k) proportional to 1 / (k + 1)^s.
@@ -163,7 +142,7 @@ class Driver {
           leads_stub_->CreateLead(&context, request, &response);
       if (!status.ok()) {
         std::fprintf(stderr, "loadgen: cannot create leads: %s: %s\n",
-                     CodeName(status.error_code()).c_str(),
+                     tools::StatusCodeName(status.error_code()).c_str(),
                      status.error_message().c_str());
         return false;
       }
@@ -455,8 +434,8 @@ void PrintRun(const char* title, const RunResult& run) {
   for (const auto& [op, stats] : run.ops) {
     std::string errors;
     for (const auto& [code, count] : stats.errors) {
-      absl::StrAppend(&errors, errors.empty() ? "" : " ", CodeName(code), "=",
-                      count);
+      absl::StrAppend(&errors, errors.empty() ? "" : " ",
+                      tools::StatusCodeName(code), "=", count);
     }
     std::printf("  %-14s %9llu %9.0f %9.0f %9.0f %9.0f %9.0f  %s\n", OpName(op),
                 static_cast<unsigned long long>(stats.latency.count()),

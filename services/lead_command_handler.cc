@@ -15,6 +15,19 @@
 namespace leadledger::services {
 namespace {
 
+// ABORTED for a mutation whose etag named a state another writer replaced.
+absl::Status StaleEtagError(absl::string_view lead_id) {
+  return absl::AbortedError(absl::StrCat(
+      "etag: lead ", lead_id, " changed concurrently; read it again"));
+}
+
+// ABORTED once every attempt of a mutation lost its race.
+absl::Status ContentionError(absl::string_view lead_id, int attempts) {
+  return absl::AbortedError(absl::StrCat("lead ", lead_id,
+                                         ": changed concurrently ", attempts,
+                                         " times in a row; retry the request"));
+}
+
 // Events read per round trip while folding a stream.
 constexpr int kFoldPageSize = 1000;
 
@@ -289,16 +302,13 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     if (!absl::IsAborted(appended.status())) return appended.status();
     // With an etag the caller decided on a state that is gone: say so.
     if (mutation.expected_version.has_value()) {
-      return absl::AbortedError(absl::StrCat(
-          "etag: lead ", lead_id, " changed concurrently; read it again"));
+      return StaleEtagError(lead_id);
     }
     // Another writer moved the stream between our read and our append:
     // decide again on the new state after a short, jittered pause.
     BackOff(attempt);
   }
-  return absl::AbortedError(absl::StrCat(
-      "lead ", lead_id, ": changed concurrently ", options_.max_attempts,
-      " times in a row; retry the request"));
+  return ContentionError(lead_id, options_.max_attempts);
 }
 
 absl::StatusOr<domain::Customer> LeadCommandHandler::LoadCustomer(
@@ -435,14 +445,11 @@ LeadCommandHandler::ExecuteConversion(absl::string_view lead_id,
     }
     if (!absl::IsAborted(appended.status())) return appended.status();
     if (mutation.expected_version.has_value()) {
-      return absl::AbortedError(absl::StrCat(
-          "etag: lead ", lead_id, " changed concurrently; read it again"));
+      return StaleEtagError(lead_id);
     }
     BackOff(attempt);
   }
-  return absl::AbortedError(absl::StrCat(
-      "lead ", lead_id, ": changed concurrently ", options_.max_attempts,
-      " times in a row; retry the request"));
+  return ContentionError(lead_id, options_.max_attempts);
 }
 
 absl::StatusOr<LeadCommandHandler::BatchResult>

@@ -9,15 +9,13 @@
 #include "absl/strings/str_split.h"
 #include "domain/lead_commands.h"
 #include "domain/status_macros.h"
-#include "google/protobuf/util/time_util.h"
 #include "projections/agenda.h"
+#include "services/history_mapping.h"
 #include "services/lead_mapping.h"
 #include "services/read_your_writes.h"
 
 namespace leadledger::services {
 namespace {
-
-using ::google::protobuf::util::TimeUtil;
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
@@ -47,21 +45,6 @@ absl::StatusOr<TaskRef> TaskRefFromName(absl::string_view field,
         field, ": the task id must be 1 to 128 bytes without '/'"));
   }
   return TaskRef{.lead_id = std::move(lead_id), .task_id = std::move(task_id)};
-}
-
-absl::StatusOr<absl::Time> TimeFromProto(absl::string_view field,
-                                         const google::protobuf::Timestamp& t) {
-  if (t.seconds() < TimeUtil::kTimestampMinSeconds ||
-      t.seconds() > TimeUtil::kTimestampMaxSeconds || t.nanos() < 0 ||
-      t.nanos() > 999999999) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": not a valid timestamp"));
-  }
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
-google::protobuf::Timestamp TimeToProto(absl::Time time) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
 }
 
 v1::TaskKind KindToProto(domain::TaskKind kind) {
@@ -95,7 +78,7 @@ v1::Task TaskToProto(absl::string_view lead_id, const domain::Task& task) {
   out.set_kind(KindToProto(task.kind));
   out.set_title(task.title);
   if (task.due_time != absl::InfinitePast()) {
-    *out.mutable_due_time() = TimeToProto(task.due_time);
+    *out.mutable_due_time() = ToTimestamp(task.due_time);
   }
   out.set_priority(task.priority);
   out.set_status(StatusToProto(task.status));
@@ -112,10 +95,6 @@ std::string NewTaskId(IdGenerator& ids, absl::string_view purpose,
                       const std::string& request_id) {
   if (request_id.empty()) return ids.NewId();
   return DeriveId(absl::StrCat(purpose, "/", lead_id, "/", request_id));
-}
-
-absl::StatusOr<std::optional<int64_t>> EtagOf(const std::string& etag) {
-  return ParseEtag(etag);
 }
 
 }  // namespace
@@ -154,7 +133,7 @@ absl::Status TaskServiceImpl::DoListAgenda(const v1::ListAgendaRequest& request,
   }
   if (request.has_due_by()) {
     ASSIGN_OR_RETURN(absl::Time due_by,
-                     TimeFromProto("due_by", request.due_by()));
+                     FromTimestamp("due_by", request.due_by()));
     query.due_by = absl::ToCivilDay(due_by, deps_.zone);
   }
   const std::vector<std::string> agenda = {projections::kAgendaProjection};
@@ -199,7 +178,7 @@ absl::Status TaskServiceImpl::DoCompleteTask(
   ASSIGN_OR_RETURN(TaskRef task, TaskRefFromName("name", request.name()));
   ASSIGN_OR_RETURN(MutationOptions mutation,
                    IdempotencyOf("CompleteTask", request));
-  ASSIGN_OR_RETURN(mutation.expected_version, EtagOf(request.etag()));
+  ASSIGN_OR_RETURN(mutation.expected_version, ParseEtag(request.etag()));
   if (static_cast<size_t>(request.tags_size()) > kMaxTags) {
     return absl::InvalidArgumentError(
         absl::StrCat("tags: at most ", kMaxTags, " tags"));
@@ -218,7 +197,7 @@ absl::Status TaskServiceImpl::DoCompleteTask(
     }
     ASSIGN_OR_RETURN(
         absl::Time due,
-        TimeFromProto("follow_up.due_time", request.follow_up().due_time()));
+        FromTimestamp("follow_up.due_time", request.follow_up().due_time()));
     follow_up_id =
         NewTaskId(*deps_.ids, "followup", task.lead_id, request.request_id());
     command.follow_up =
@@ -256,7 +235,7 @@ absl::Status TaskServiceImpl::DoCreateTask(const CallContext& call,
                    LeadIdFromName("parent", request.parent()));
   ASSIGN_OR_RETURN(MutationOptions mutation,
                    IdempotencyOf("CreateTask", request));
-  ASSIGN_OR_RETURN(mutation.expected_version, EtagOf(request.etag()));
+  ASSIGN_OR_RETURN(mutation.expected_version, ParseEtag(request.etag()));
   if (!request.has_task()) return absl::InvalidArgumentError("task: required");
   const v1::Task& task = request.task();
   if (task.priority() < 0 || task.priority() > kMaxTaskPriority) {
@@ -283,7 +262,7 @@ absl::Status TaskServiceImpl::DoCreateTask(const CallContext& call,
   }
   absl::Time due = absl::InfinitePast();
   if (task.has_due_time()) {
-    ASSIGN_OR_RETURN(due, TimeFromProto("task.due_time", task.due_time()));
+    ASSIGN_OR_RETURN(due, FromTimestamp("task.due_time", task.due_time()));
   }
   const std::string task_id =
       NewTaskId(*deps_.ids, "task", lead_id, request.request_id());
@@ -325,7 +304,7 @@ absl::Status TaskServiceImpl::DoCancelTask(const CallContext& call,
   ASSIGN_OR_RETURN(TaskRef task, TaskRefFromName("name", request.name()));
   ASSIGN_OR_RETURN(MutationOptions mutation,
                    IdempotencyOf("CancelTask", request));
-  ASSIGN_OR_RETURN(mutation.expected_version, EtagOf(request.etag()));
+  ASSIGN_OR_RETURN(mutation.expected_version, ParseEtag(request.etag()));
   domain::CancelTask command{.task_id = task.task_id,
                              .reason = request.reason(),
                              .now = deps_.clock->Now()};

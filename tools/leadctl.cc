@@ -26,6 +26,7 @@
 #include "leadledger/v1/history_service.grpc.pb.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "leadledger/v1/task_service.grpc.pb.h"
+#include "tools/status_code_name.h"
 
 namespace leadledger::tools {
 namespace {
@@ -91,28 +92,6 @@ constexpr char kUsage[] =
     "queries take --min_position=P (wait until what they read reflects a\n"
     "write's log_position); mutations take --etag=E (refuse if the record\n"
     "changed) and --request_id=R (a retry answers the first result)\n";
-
-std::string CodeName(grpc::StatusCode code) {
-  static constexpr const char* kNames[] = {"OK",
-                                           "CANCELLED",
-                                           "UNKNOWN",
-                                           "INVALID_ARGUMENT",
-                                           "DEADLINE_EXCEEDED",
-                                           "NOT_FOUND",
-                                           "ALREADY_EXISTS",
-                                           "PERMISSION_DENIED",
-                                           "RESOURCE_EXHAUSTED",
-                                           "FAILED_PRECONDITION",
-                                           "ABORTED",
-                                           "OUT_OF_RANGE",
-                                           "UNIMPLEMENTED",
-                                           "INTERNAL",
-                                           "UNAVAILABLE",
-                                           "DATA_LOSS",
-                                           "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kNames[index] : absl::StrCat(index);
-}
 
 // Whether output lists fields left at their default value: a settings
 // listing must say "skip_weekends: false", a lead is clearer without its
@@ -227,7 +206,7 @@ class Client {
 };
 
 int Failed(const grpc::Status& status, std::ostream& err) {
-  err << "leadctl: " << CodeName(status.error_code()) << ": "
+  err << "leadctl: " << StatusCodeName(status.error_code()) << ": "
       << status.error_message() << "\n";
   return kExitFailed;
 }
@@ -479,7 +458,7 @@ int ImportBatch(const LeadctlOptions& options, v1::LeadService::Stub& stub,
         item < lines.size()) {
       where = absl::StrCat(file, ":", lines[item], ": ");
     }
-    err << "leadctl: " << where << CodeName(status.error_code()) << ": "
+    err << "leadctl: " << where << StatusCodeName(status.error_code()) << ": "
         << status.error_message() << "\n"
         << "leadctl: " << imported
         << " leads imported before this batch; none of this batch\n";
