@@ -1,6 +1,8 @@
 #include "services/lead_command_handler.h"
 
 #include <functional>
+#include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -44,34 +46,50 @@ std::string CustomerStream(absl::string_view customer_id) {
 LeadCommandHandler::LeadCommandHandler(eventstore::EventStore* store,
                                        IdGenerator* ids,
                                        LeadCommandHandlerOptions options)
-    : store_(store), ids_(ids), options_(options) {}
+    : store_(store),
+      ids_(ids),
+      options_(options),
+      cache_(options.cached_leads) {}
 
 absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
-    absl::string_view stream, std::optional<int64_t> last_version) {
-  LeadSnapshot snapshot;
+    absl::string_view lead_id, std::optional<int64_t> last_version) {
+  const int64_t wanted =
+      last_version.value_or(std::numeric_limits<int64_t>::max());
+  std::shared_ptr<const LeadSnapshot> cached = cache_.Find(lead_id, wanted);
+  if (cached != nullptr && cached->version == wanted) return *cached;
+  LeadSnapshot snapshot = cached == nullptr ? LeadSnapshot{} : *cached;
+  const int64_t cached_version =
+      cached == nullptr ? eventstore::kNoStreamVersion : cached->version;
+  cached.reset();
+  const std::string stream = LeadStream(lead_id);
   eventstore::StreamReadOptions page;
   page.max_count = kFoldPageSize;
-  while (true) {
+  page.from_version = snapshot.version + 1;
+  bool done = false;
+  while (!done) {
     ASSIGN_OR_RETURN(std::vector<eventstore::RecordedEvent> events,
                      store_->ReadStream(stream, page));
     for (const eventstore::RecordedEvent& recorded : events) {
-      if (last_version.has_value() && recorded.stream_version > *last_version) {
-        return snapshot;
-      }
+      if (recorded.stream_version > wanted) break;
       ASSIGN_OR_RETURN(domain::LeadEvent event,
                        projections::DecodeLeadEvent(recorded));
       snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
       snapshot.version = recorded.stream_version;
       snapshot.log_position = recorded.position;
     }
-    if (events.size() < static_cast<size_t>(kFoldPageSize)) return snapshot;
+    done = events.size() < static_cast<size_t>(kFoldPageSize) ||
+           snapshot.version >= wanted;
     page.from_version = snapshot.version + 1;
   }
+  if (snapshot.version > cached_version) {
+    cache_.Store(lead_id, std::make_shared<const LeadSnapshot>(snapshot));
+  }
+  return snapshot;
 }
 
 absl::StatusOr<LeadSnapshot> LeadCommandHandler::Load(
     absl::string_view lead_id) {
-  ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(LeadStream(lead_id)));
+  ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(lead_id));
   if (!snapshot.lead.exists) {
     return absl::NotFoundError(absl::StrCat("lead ", lead_id, " not found"));
   }
@@ -132,7 +150,7 @@ LeadCommandHandler::ExecuteMergeDecision(
     std::vector<domain::Lead> leads;
     absl::flat_hash_map<std::string, int64_t> versions;
     for (const std::string& id : lead_ids) {
-      ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(LeadStream(id)));
+      ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(id));
       versions[id] = snapshot.version;
       leads.push_back(std::move(snapshot.lead));
     }
@@ -215,7 +233,7 @@ LeadCommandHandler::ExecuteMergeDecision(
 
 absl::StatusOr<LeadSnapshot> LeadCommandHandler::LoadAt(
     absl::string_view lead_id, int64_t version) {
-  ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(LeadStream(lead_id), version));
+  ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(lead_id, version));
   if (!snapshot.lead.exists || snapshot.version != version) {
     return absl::NotFoundError(
         absl::StrCat("lead ", lead_id, " has no version ", version));
@@ -254,7 +272,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     if (first.has_value()) return *std::move(first);
   }
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(stream));
+    ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(lead_id));
     if (mutation.expected_version.has_value() &&
         snapshot.version != *mutation.expected_version) {
       return absl::AbortedError(absl::StrCat(
@@ -368,7 +386,7 @@ LeadCommandHandler::ExecuteConversion(absl::string_view lead_id,
     // The head before the lead is read: every customer created before the
     // conversion is decided is at or below it.
     const uint64_t head = store_->HeadPosition();
-    ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(stream));
+    ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(lead_id));
     if (mutation.expected_version.has_value() &&
         snapshot.version != *mutation.expected_version) {
       return absl::AbortedError(absl::StrCat(

@@ -4,7 +4,8 @@
 //   expected version -> on ABORTED (a concurrent writer won) start over,
 //   a bounded number of times with jittered back-off.
 //
-// Thread-safe; holds no lead state between calls.
+// Thread-safe. Folded lead states are kept between calls (LeadStateCache),
+// so a command reads only the events its lead got since it was last read.
 #ifndef LEADLEDGER_SERVICES_LEAD_COMMAND_HANDLER_H_
 #define LEADLEDGER_SERVICES_LEAD_COMMAND_HANDLER_H_
 
@@ -26,6 +27,7 @@
 #include "domain/lead_commands.h"
 #include "domain/lead_decider.h"
 #include "eventstore/event_store.h"
+#include "services/lead_state_cache.h"
 
 namespace leadledger::services {
 
@@ -42,15 +44,6 @@ struct CallContext {
   std::string correlation_id;
   // The event that caused the command, for effects of process managers.
   std::string causation_id;
-};
-
-// A lead as of its stream's latest event.
-struct LeadSnapshot {
-  domain::Lead lead;
-  // Stream version of the lead's last event: the lead's etag.
-  int64_t version = eventstore::kNoStreamVersion;
-  // Global position of that event: a consistency token.
-  uint64_t log_position = 0;
 };
 
 // How a mutation guards against stale reads and retries.
@@ -70,6 +63,9 @@ struct LeadCommandHandlerOptions {
   int max_attempts = 8;
   // Back-off before attempt n is uniform in [0, n * backoff_step).
   absl::Duration backoff_step = absl::Milliseconds(2);
+  // Leads whose folded state is kept between commands (LeadStateCache); 0
+  // folds every stream from its first event each time.
+  size_t cached_leads = 50000;
 };
 
 class LeadCommandHandler {
@@ -182,9 +178,10 @@ class LeadCommandHandler {
 
  private:
   // Like Load, but a lead without events is an empty snapshot. Stops after
-  // `last_version` when given.
+  // `last_version` when given. Starts from the cached snapshot closest below
+  // and caches what it folded.
   absl::StatusOr<LeadSnapshot> Fold(
-      absl::string_view stream,
+      absl::string_view lead_id,
       std::optional<int64_t> last_version = std::nullopt);
   // Decides with `decide` over the leads of `lead_ids` (read in that order)
   // and appends every stream of the decision atomically: the body of
@@ -205,6 +202,7 @@ class LeadCommandHandler {
   eventstore::EventStore* const store_;
   IdGenerator* const ids_;
   const LeadCommandHandlerOptions options_;
+  LeadStateCache cache_;
 
   absl::Mutex jitter_mu_;
   absl::BitGen jitter_ ABSL_GUARDED_BY(jitter_mu_);

@@ -1,15 +1,20 @@
 #include "services/lead_command_handler.h"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/strip.h"
 #include "domain/id_generator.h"
 #include "eventstore/rocksdb_event_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/lead_history.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -99,6 +104,88 @@ TEST_F(LeadCommandHandlerTest, RacingCreatesOfOneLeadCreateItOnce) {
   EXPECT_EQ(created.load(), 1);
   EXPECT_EQ(already_exists.load(), kThreads - 1);
   EXPECT_EQ(store_->HeadPosition(), 1u);
+}
+
+// The versions of every lead stream in the log.
+std::map<std::string, int64_t> LeadVersions(eventstore::EventStore& store) {
+  std::map<std::string, int64_t> versions;
+  auto events = store.ReadAll({.from_position = 1, .max_count = 1'000'000});
+  EXPECT_THAT(events, IsOk());
+  if (!events.ok()) return versions;
+  for (const eventstore::RecordedEvent& event : *events) {
+    absl::string_view id = event.stream;
+    if (absl::ConsumePrefix(&id, "lead-")) {
+      versions[std::string(id)] = event.stream_version;
+    }
+  }
+  return versions;
+}
+
+TEST_F(LeadCommandHandlerTest, CachedStatesEqualFoldsFromScratch) {
+  // Histories are written straight into the store, behind the cached
+  // handler's back, between the reads.
+  LeadCommandHandler uncached(store_.get(), &ids_, {.cached_leads = 0});
+  leadledger::testing::LeadHistory history(
+      11, absl::FromUnixSeconds(1'790'000'000));
+  std::mt19937_64 random(5);
+  for (int round = 0; round < 4; ++round) {
+    ASSERT_THAT(history.Append(*store_, 600, 40), IsOk());
+    const std::map<std::string, int64_t> versions = LeadVersions(*store_);
+    ASSERT_FALSE(versions.empty());
+    for (const auto& [id, version] : versions) {
+      auto cached = handler_->Load(id);
+      auto fresh = uncached.Load(id);
+      ASSERT_THAT(cached, IsOk());
+      ASSERT_THAT(fresh, IsOk());
+      EXPECT_EQ(cached->lead, fresh->lead) << id;
+      EXPECT_EQ(cached->version, version) << id;
+      EXPECT_EQ(cached->log_position, fresh->log_position) << id;
+      // Earlier versions, in random order: below, at and between the
+      // snapshots the cache keeps.
+      std::vector<int64_t> earlier;
+      for (int64_t v = 0; v <= version; ++v) earlier.push_back(v);
+      std::shuffle(earlier.begin(), earlier.end(), random);
+      for (int64_t v : earlier) {
+        auto cached_at = handler_->LoadAt(id, v);
+        auto fresh_at = uncached.LoadAt(id, v);
+        ASSERT_THAT(cached_at, IsOk());
+        ASSERT_THAT(fresh_at, IsOk());
+        EXPECT_EQ(cached_at->lead, fresh_at->lead) << id << " at " << v;
+        EXPECT_EQ(cached_at->version, v);
+        EXPECT_EQ(cached_at->log_position, fresh_at->log_position);
+      }
+      EXPECT_THAT(handler_->LoadAt(id, version + 1),
+                  StatusIs(absl::StatusCode::kNotFound));
+    }
+  }
+}
+
+TEST_F(LeadCommandHandlerTest, CommandsDecideOnEventsAppendedByOthers) {
+  ASSERT_THAT(handler_->Execute("a", Create("a", "Alpha"), {}), IsOk());
+  ASSERT_THAT(handler_->Load("a"), IsOk());  // now cached at version 0
+  // Another process classifies the lead: the cached handler never saw it.
+  LeadCommandHandler other(store_.get(), &ids_, {.cached_leads = 0});
+  domain::WorkspaceSettings settings;
+  ASSERT_THAT(other.Execute("a",
+                            domain::ClassifyLead{
+                                .outcome_id = "HOT_PROSPECT",
+                                .settings = settings,
+                                .now = absl::FromUnixSeconds(1'790'000'100)},
+                            {}),
+              IsOk());
+  auto loaded = handler_->Load("a");
+  ASSERT_THAT(loaded, IsOk());
+  EXPECT_EQ(loaded->version, 1);
+  EXPECT_EQ(loaded->lead.classification, "HOT_PROSPECT");
+  // The etag the cached handler checks is the stored one.
+  EXPECT_THAT(
+      handler_->Execute(
+          "a",
+          domain::ClassifyLead{.outcome_id = "ON_THE_FENCE",
+                               .settings = settings,
+                               .now = absl::FromUnixSeconds(1'790'000'200)},
+          {}, {.expected_version = 0}),
+      StatusIs(absl::StatusCode::kAborted));
 }
 
 }  // namespace
