@@ -1,11 +1,16 @@
 #include "services/follow_up_scheduler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "domain/classification.h"
 #include "domain/lead_decider.h"
@@ -88,21 +93,65 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
         then->lead, outcome_id, event.event_id, domain::TimeOf(decoded),
         scheduler_->options_.owner_zone, settings);
     if (!plan.has_value()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(
-        uint64_t position,
-        scheduler_->Effect(
-            lead_id, *plan,
-            CallContext{.actor = kSchedulerActor,
-                        .correlation_id = event.metadata.correlation_id,
-                        .causation_id = event.event_id}));
-    scheduler_->NoteEffect(position);
+    auto [lead, inserted] = planned_.try_emplace(lead_id);
+    if (inserted) order_.push_back(lead_id);
+    lead->second.push_back(PlannedEffect{
+        .command = *std::move(plan),
+        .context = CallContext{.actor = kSchedulerActor,
+                               .correlation_id = event.metadata.correlation_id,
+                               .causation_id = event.event_id}});
     return absl::OkStatus();
   }
 
+  // Appends the follow-ups the batch planned before the runner commits its
+  // checkpoint: a crash in between replays them, and their ids, derived
+  // from their causes, make the replay a no-op.
+  absl::Status Flush(projections::RowBatch&) override {
+    std::vector<std::string> leads = std::move(order_);
+    absl::flat_hash_map<std::string, std::vector<PlannedEffect>> planned =
+        std::move(planned_);
+    order_.clear();
+    planned_.clear();
+    std::atomic<size_t> next{0};
+    absl::Mutex failure_mu;
+    absl::Status failure;
+    auto work = [&] {
+      for (size_t i = next++; i < leads.size(); i = next++) {
+        for (const PlannedEffect& effect : planned[leads[i]]) {
+          absl::StatusOr<uint64_t> position =
+              scheduler_->Effect(leads[i], effect.command, effect.context);
+          if (!position.ok()) {
+            absl::MutexLock lock(&failure_mu);
+            if (failure.ok()) failure = position.status();
+            return;
+          }
+          scheduler_->NoteEffect(*position);
+        }
+      }
+    };
+    const size_t helpers = std::min<size_t>(
+        leads.size(), static_cast<size_t>(
+                          std::max(1, scheduler_->options_.parallel_effects)));
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < helpers; ++i) threads.emplace_back(work);
+    work();
+    for (std::thread& thread : threads) thread.join();
+    return failure;
+  }
+
  private:
+  struct PlannedEffect {
+    domain::ScheduleFollowUp command;
+    CallContext context;
+  };
+
   LeadCommandHandler& handler() { return *scheduler_->handler_; }
 
   FollowUpScheduler* const scheduler_;
+  // The effects the batch planned, per lead in log order, and the leads in
+  // the order of their first effect.
+  absl::flat_hash_map<std::string, std::vector<PlannedEffect>> planned_;
+  std::vector<std::string> order_;
 };
 
 FollowUpScheduler::FollowUpScheduler(

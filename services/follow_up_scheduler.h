@@ -57,6 +57,11 @@ struct FollowUpSchedulerOptions {
   int max_due_per_round = 256;
   // Pause before retrying a command the store could not take.
   absl::Duration retry_interval = absl::Milliseconds(100);
+  // Leads whose follow-ups of one batch of events are scheduled at once.
+  // Each effect is an fsync'd append; run side by side they share group
+  // commits instead of waiting for one another. A lead's own effects run
+  // one after another, in log order.
+  int parallel_effects = 16;
 };
 
 class FollowUpScheduler {

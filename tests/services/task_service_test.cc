@@ -13,12 +13,14 @@
 #include "absl/time/clock.h"
 #include "domain/clock.h"
 #include "domain/id_generator.h"
+#include "eventstore/rocksdb_event_store.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "leadledger/v1/task_service.grpc.pb.h"
+#include "services/lead_command_handler.h"
 #include "services/server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -366,6 +368,54 @@ TEST_F(TaskServiceTest, ReplayingTheWholeLogSchedulesNothingTwice) {
   // Each follow-up names its cause.
   for (const auto& event : EventsOf(lead.name(), "TaskScheduled")) {
     EXPECT_FALSE(event.metadata.causation_id.empty());
+  }
+}
+
+TEST_F(TaskServiceTest, ABatchOfClassificationsSchedulesInLogOrderPerLead) {
+  std::vector<v1::Lead> leads;
+  for (int i = 0; i < 24; ++i) leads.push_back(NewLead());
+  server_.reset();
+  {
+    // Classified twice each while the server is down: the scheduler meets
+    // all of it in one batch when it starts.
+    auto store = eventstore::RocksDbEventStore::Open(
+        {.path = dir_.Sub("data/eventlog")});
+    ASSERT_THAT(store, IsOk());
+    SequentialIdGenerator ids("offline");
+    LeadCommandHandler handler(store->get(), &ids);
+    const domain::WorkspaceSettings settings;
+    for (const char* outcome : {"HOT_PROSPECT", "THERE_IS_A_CHANCE"}) {
+      for (const v1::Lead& lead : leads) {
+        ASSERT_THAT(handler.Execute(lead.name().substr(strlen("leads/")),
+                                    domain::ClassifyLead{.outcome_id = outcome,
+                                                         .settings = settings,
+                                                         .now = kStart},
+                                    {}),
+                    IsOk());
+      }
+    }
+  }
+  Start();
+  const uint64_t head = server_->store().HeadPosition();
+  std::vector<v1::AgendaItem> agenda;
+  v1::ListAgendaResponse response;
+  ASSERT_TRUE(Agenda("ana", head, &response, 100).ok());
+  // One open follow-up per lead, the later classification's: the earlier
+  // one's was scheduled first and replaced.
+  ASSERT_THAT(response.items(), SizeIs(leads.size()));
+  for (const v1::AgendaItem& item : response.items()) {
+    EXPECT_EQ(FromProto(item.task().due_time()), DayStart(DayOf(kStart) + 30));
+  }
+  for (const v1::Lead& lead : leads) {
+    std::vector<eventstore::RecordedEvent> scheduled =
+        EventsOf(lead.name(), "TaskScheduled");
+    ASSERT_THAT(scheduled, SizeIs(2)) << lead.name();
+    EXPECT_LT(scheduled[0].stream_version, scheduled[1].stream_version);
+    std::vector<eventstore::RecordedEvent> classified =
+        EventsOf(lead.name(), "LeadClassified");
+    ASSERT_THAT(classified, SizeIs(2));
+    EXPECT_EQ(scheduled[0].metadata.causation_id, classified[0].event_id);
+    EXPECT_EQ(scheduled[1].metadata.causation_id, classified[1].event_id);
   }
 }
 
