@@ -229,12 +229,15 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetWorkspaceSettings(
     grpc::CallbackServerContext* context,
     const v1::GetWorkspaceSettingsRequest* request,
     v1::GetWorkspaceSettingsResponse* response) {
-  return Answer(env_, context, [=, this] {
-    RETURN_IF_ERROR(AwaitLogPosition(*options_.log, *context,
-                                     request->min_position(),
-                                     absl::Milliseconds(200)));
-    return DoGetWorkspaceSettings(*request, *response);
-  });
+  return Answer(
+      env_, context,
+      [=, this] {
+        RETURN_IF_ERROR(AwaitLogPosition(*options_.log, *context,
+                                         request->min_position(),
+                                         absl::Milliseconds(200)));
+        return DoGetWorkspaceSettings(*request, *response);
+      },
+      CallKind::kQuery);
 }
 
 absl::Status AdminServiceImpl::DoGetWorkspaceSettings(
@@ -386,8 +389,9 @@ grpc::ServerUnaryReactor* AdminServiceImpl::GetProjectionStatus(
     grpc::CallbackServerContext* context,
     const v1::GetProjectionStatusRequest* /*request: has no fields*/,
     v1::GetProjectionStatusResponse* response) {
-  return Answer(env_, context,
-                [=, this] { return DoGetProjectionStatus(*response); });
+  return Answer(
+      env_, context, [=, this] { return DoGetProjectionStatus(*response); },
+      CallKind::kQuery);
 }
 
 absl::Status AdminServiceImpl::DoGetProjectionStatus(

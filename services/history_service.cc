@@ -256,24 +256,28 @@ grpc::ServerUnaryReactor* HistoryServiceImpl::GetLeadHistory(
     grpc::CallbackServerContext* context,
     const v1::GetLeadHistoryRequest* request,
     v1::GetLeadHistoryResponse* response) {
-  return Answer(env_, context, [=, this] {
-    return DoGetLeadHistory(*context, *request, *response);
-  });
+  return Answer(
+      env_, context,
+      [=, this] { return DoGetLeadHistory(*context, *request, *response); },
+      CallKind::kQuery);
 }
 
 grpc::ServerUnaryReactor* HistoryServiceImpl::GetLeadAsOf(
     grpc::CallbackServerContext* context, const v1::GetLeadAsOfRequest* request,
     v1::GetLeadAsOfResponse* response) {
-  return Answer(env_, context, [=, this] {
-    return DoGetLeadAsOf(*context, *request, *response);
-  });
+  return Answer(
+      env_, context,
+      [=, this] { return DoGetLeadAsOf(*context, *request, *response); },
+      CallKind::kQuery);
 }
 
 grpc::ServerUnaryReactor* HistoryServiceImpl::ReadAll(
     grpc::CallbackServerContext* context, const v1::ReadAllRequest* request,
     v1::ReadAllResponse* response) {
-  return Answer(env_, context,
-                [=, this] { return DoReadAll(*context, *request, *response); });
+  return Answer(
+      env_, context,
+      [=, this] { return DoReadAll(*context, *request, *response); },
+      CallKind::kQuery);
 }
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* HistoryServiceImpl::Subscribe(

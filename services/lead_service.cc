@@ -195,8 +195,10 @@ grpc::ServerUnaryReactor* LeadServiceImpl::CreateLead(
 grpc::ServerUnaryReactor* LeadServiceImpl::GetLead(
     grpc::CallbackServerContext* context, const v1::GetLeadRequest* request,
     v1::GetLeadResponse* response) {
-  return Answer(env_, context,
-                [=, this] { return DoGetLead(*context, *request, *response); });
+  return Answer(
+      env_, context,
+      [=, this] { return DoGetLead(*context, *request, *response); },
+      CallKind::kQuery);
 }
 
 absl::Status LeadServiceImpl::DoCreateLead(const CallContext& call,
@@ -460,9 +462,10 @@ absl::StatusOr<projections::KeyspaceRef> LeadServiceImpl::ReadModel(
 grpc::ServerUnaryReactor* LeadServiceImpl::ListLeads(
     grpc::CallbackServerContext* context, const v1::ListLeadsRequest* request,
     v1::ListLeadsResponse* response) {
-  return Answer(env_, context, [=, this] {
-    return DoListLeads(*context, *request, *response);
-  });
+  return Answer(
+      env_, context,
+      [=, this] { return DoListLeads(*context, *request, *response); },
+      CallKind::kQuery);
 }
 
 absl::Status LeadServiceImpl::DoListLeads(
@@ -520,9 +523,10 @@ grpc::ServerUnaryReactor* LeadServiceImpl::FindDuplicates(
     grpc::CallbackServerContext* context,
     const v1::FindDuplicatesRequest* request,
     v1::FindDuplicatesResponse* response) {
-  return Answer(env_, context, [=, this] {
-    return DoFindDuplicates(*context, *request, *response);
-  });
+  return Answer(
+      env_, context,
+      [=, this] { return DoFindDuplicates(*context, *request, *response); },
+      CallKind::kQuery);
 }
 
 absl::Status LeadServiceImpl::DoFindDuplicates(

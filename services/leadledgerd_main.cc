@@ -25,9 +25,12 @@ ABSL_FLAG(bool, leads_enabled, true,
           "default of the leads_enabled workspace setting: create new records "
           "as leads (true) or directly as opportunities; a value set with "
           "'leadctl settings set' is kept in the event log and wins");
-ABSL_FLAG(int, workers, 32,
-          "threads that run RPC handlers (1 to 1024); they wait on fsync, so "
+ABSL_FLAG(int, workers, 64,
+          "threads that run mutations (1 to 1024); they wait on fsync, so "
           "more than the cores is normal");
+ABSL_FLAG(int, query_workers, 16,
+          "threads that run queries (1 to 1024), apart from the mutations so "
+          "that reads never wait behind writes waiting for the disk");
 ABSL_FLAG(int, max_queued_calls, 4096,
           "calls that may wait for a worker before new ones get "
           "RESOURCE_EXHAUSTED");
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
   }
   options.timer_interval = absl::GetFlag(FLAGS_timer_interval);
   options.worker_threads = absl::GetFlag(FLAGS_workers);
+  options.query_threads = absl::GetFlag(FLAGS_query_workers);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.settings.leads_enabled = absl::GetFlag(FLAGS_leads_enabled);
   auto server = leadledger::services::LeadLedgerServer::Start(options);

@@ -25,11 +25,20 @@
 
 namespace leadledger::services {
 
-// What the services share to run their calls. Both must outlive them.
+// What the services share to run their calls. All must outlive them.
+//
+// Mutations and queries run on pools of their own: a mutation spends most of
+// its time waiting for its group commit's fsync, and a query sharing its
+// pool would wait for a worker behind them.
 struct RpcEnv {
   CallTracker* calls = nullptr;
+  // Runs mutations (and whatever waits on the disk's fsync).
   WorkerPool* workers = nullptr;
+  // Runs queries: reads of the log and of the read models.
+  WorkerPool* query_workers = nullptr;
 };
+
+enum class CallKind { kMutation, kQuery };
 
 // The deadline of the call; absl::InfiniteFuture() when it has none.
 absl::Time DeadlineOf(const grpc::CallbackServerContext& context);
@@ -42,10 +51,13 @@ absl::Status CallStillWanted(grpc::CallbackServerContext& context);
 // tracked call and finishes the RPC with its status. Whatever `body` captures
 // must stay valid until it runs: capture the request, response and context
 // pointers by value, never locals of the reactor method by reference.
+//
+// `kind` picks the pool: kQuery for calls that only read.
 template <typename Body>
 grpc::ServerUnaryReactor* Answer(const RpcEnv& env,
                                  grpc::CallbackServerContext* context,
-                                 Body body) {
+                                 Body body,
+                                 CallKind kind = CallKind::kMutation) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   std::optional<CallTracker::Scope> call = env.calls->Enter();
   if (!call.has_value()) {
@@ -53,9 +65,10 @@ grpc::ServerUnaryReactor* Answer(const RpcEnv& env,
         absl::UnavailableError("server is shutting down; retry elsewhere")));
     return reactor;
   }
+  WorkerPool* pool = kind == CallKind::kQuery ? env.query_workers : env.workers;
   const bool queued =
-      env.workers->Schedule([reactor, context, scope = std::move(*call),
-                             body = std::move(body)]() mutable {
+      pool->Schedule([reactor, context, scope = std::move(*call),
+                      body = std::move(body)]() mutable {
         absl::Status status = CallStillWanted(*context);
         if (status.ok()) status = body();
         reactor->Finish(ToGrpcStatus(status));

@@ -30,6 +30,10 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
     return absl::InvalidArgumentError(
         "worker_threads: must be between 1 and 1024");
   }
+  if (options.query_threads < 1 || options.query_threads > 1024) {
+    return absl::InvalidArgumentError(
+        "query_threads: must be between 1 and 1024");
+  }
   if (options.max_queued_calls < 1) {
     return absl::InvalidArgumentError("max_queued_calls: must be positive");
   }
@@ -89,7 +93,11 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   RETURN_IF_ERROR(server->scheduler_->Start());
   server->workers_ = std::make_unique<WorkerPool>(
       options.worker_threads, static_cast<size_t>(options.max_queued_calls));
-  const RpcEnv env{.calls = &server->calls_, .workers = server->workers_.get()};
+  server->query_workers_ = std::make_unique<WorkerPool>(
+      options.query_threads, static_cast<size_t>(options.max_queued_calls));
+  const RpcEnv env{.calls = &server->calls_,
+                   .workers = server->workers_.get(),
+                   .query_workers = server->query_workers_.get()};
   server->lead_service_ = std::make_unique<LeadServiceImpl>(
       server->handler_.get(), clock, ids, env, server->settings_.get(),
       server->read_models_.get(), server->projection_db_.get(),
@@ -160,6 +168,7 @@ void LeadLedgerServer::Shutdown(absl::Duration grace) {
   }
   // Runs what is still queued (each finishes a call gRPC has cancelled).
   workers_.reset();
+  query_workers_.reset();
   // Every call has finished: nothing can reach the store any more.
   lead_service_.reset();
   task_service_.reset();

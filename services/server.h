@@ -51,8 +51,10 @@ struct ServerOptions {
   // Longest sleep of the scheduler's due-task timer; tests shorten it to
   // follow a fake clock quickly.
   absl::Duration timer_interval = absl::Seconds(1);
-  // Threads that run RPC handlers (they block on fsync and disk reads).
-  int worker_threads = 32;
+  // Threads that run mutations (they block on fsync).
+  int worker_threads = 64;
+  // Threads that run queries.
+  int query_threads = 16;
   // Calls that may wait for a worker before new ones are refused with
   // RESOURCE_EXHAUSTED.
   int max_queued_calls = 4096;
@@ -99,6 +101,7 @@ class LeadLedgerServer {
   std::unique_ptr<FollowUpScheduler> scheduler_;
   CallTracker calls_;
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<WorkerPool> query_workers_;
   std::unique_ptr<LeadServiceImpl> lead_service_;
   std::unique_ptr<TaskServiceImpl> task_service_;
   std::unique_ptr<HistoryServiceImpl> history_service_;

@@ -109,9 +109,12 @@ TaskServiceImpl::TaskServiceImpl(TaskServiceDeps deps, RpcEnv env)
 grpc::ServerUnaryReactor* TaskServiceImpl::ListAgenda(
     grpc::CallbackServerContext* context, const v1::ListAgendaRequest* request,
     v1::ListAgendaResponse* response) {
-  return Answer(env_, context, [=, this] {
-    return DoListAgenda(*request, DeadlineOf(*context), *response);
-  });
+  return Answer(
+      env_, context,
+      [=, this] {
+        return DoListAgenda(*request, DeadlineOf(*context), *response);
+      },
+      CallKind::kQuery);
 }
 
 absl::Status TaskServiceImpl::DoListAgenda(const v1::ListAgendaRequest& request,

@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -62,6 +63,7 @@ class TaskServiceTest : public ::testing::Test {
     options.ids = &ids_;
     options.timer_interval = absl::Milliseconds(20);
     options.settings.skip_weekends = skip_weekends;
+    options.query_threads = query_threads_;
     auto server = LeadLedgerServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
@@ -178,6 +180,7 @@ class TaskServiceTest : public ::testing::Test {
     return done();
   }
 
+  int query_threads_ = 16;
   testing::TempDir dir_;
   FakeClock clock_{kStart};
   SequentialIdGenerator ids_{"id"};
@@ -500,6 +503,38 @@ TEST_F(TaskServiceTest, MinPositionBeyondTheLogEndsAtTheDeadline) {
   grpc::Status status = tasks_->ListAgenda(
       Context(absl::Milliseconds(300)).get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(TaskServiceTest, QueriesAndMutationsWaitOnlyForTheirOwnKind) {
+  query_threads_ = 1;
+  Restart();
+  // The only query worker waits for a log position that never comes.
+  std::thread waiting([this] {
+    v1::ListAgendaRequest request;
+    request.set_owner_id("ana");
+    request.set_min_position(1'000'000);
+    v1::ListAgendaResponse response;
+    EXPECT_EQ(
+        tasks_->ListAgenda(Context(absl::Seconds(2)).get(), request, &response)
+            .error_code(),
+        grpc::StatusCode::DEADLINE_EXCEEDED);
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  // Mutations have workers of their own.
+  v1::CreateLeadRequest create;
+  create.mutable_lead()->set_display_name("Heat pump");
+  v1::CreateLeadResponse created;
+  grpc::Status status =
+      leads_->CreateLead(Context(absl::Seconds(1)).get(), create, &created);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  // Another query waits behind the first.
+  v1::GetLeadRequest get;
+  get.set_name(created.lead().name());
+  v1::GetLeadResponse got;
+  EXPECT_EQ(leads_->GetLead(Context(absl::Milliseconds(300)).get(), get, &got)
+                .error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
+  waiting.join();
 }
 
 }  // namespace
