@@ -82,7 +82,8 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
     page.from_version = snapshot.version + 1;
   }
   if (snapshot.version > cached_version) {
-    cache_.Store(lead_id, std::make_shared<const LeadSnapshot>(snapshot));
+    cache_.Store(lead_id, std::make_shared<const LeadSnapshot>(snapshot),
+                 cached_version);
   }
   return snapshot;
 }

@@ -42,7 +42,8 @@ std::shared_ptr<const LeadSnapshot> LeadStateCache::Find(
 }
 
 void LeadStateCache::Store(absl::string_view lead_id,
-                           std::shared_ptr<const LeadSnapshot> snapshot) {
+                           std::shared_ptr<const LeadSnapshot> snapshot,
+                           int64_t folded_from) {
   if (max_leads_per_shard_ == 0 || snapshot == nullptr) return;
   Shard& shard = ShardOf(lead_id);
   absl::MutexLock lock(&shard.mu);
@@ -60,15 +61,27 @@ void LeadStateCache::Store(absl::string_view lead_id,
                          it->second.recency);
   }
   auto& snapshots = it->second.snapshots;
-  // The same version again replaces its slot; otherwise the least recently
-  // used slot (the last) goes.
-  size_t slot = kSnapshotsPerLead - 1;
-  for (size_t i = 0; i < kSnapshotsPerLead; ++i) {
-    if (snapshots[i] == nullptr || snapshots[i]->version == snapshot->version) {
-      slot = i;
-      break;
+  // The same version again replaces its slot, then the snapshot it was
+  // folded from, then an empty slot; otherwise the least recently used slot
+  // (the last) goes.
+  auto find = [&](auto matches) {
+    for (size_t i = 0; i < kSnapshotsPerLead; ++i) {
+      if (matches(snapshots[i])) return i;
     }
+    return kSnapshotsPerLead;
+  };
+  size_t slot = find([&](const auto& kept) {
+    return kept != nullptr && kept->version == snapshot->version;
+  });
+  if (slot == kSnapshotsPerLead && folded_from >= 0) {
+    slot = find([&](const auto& kept) {
+      return kept != nullptr && kept->version == folded_from;
+    });
   }
+  if (slot == kSnapshotsPerLead) {
+    slot = find([](const auto& kept) { return kept == nullptr; });
+  }
+  if (slot == kSnapshotsPerLead) slot = kSnapshotsPerLead - 1;
   snapshots[slot] = std::move(snapshot);
   std::rotate(snapshots.begin(), snapshots.begin() + slot,
               snapshots.begin() + slot + 1);

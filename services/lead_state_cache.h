@@ -6,11 +6,12 @@
 // command would fold the whole stream of its lead, and a busy lead's stream
 // only grows.
 //
-// A lead keeps up to kSnapshotsPerLead snapshots, the ones most recently
-// stored or found: the command path wants the latest version of a lead, the
-// follow-up scheduler the version an event it reacts to left, which the
-// commands have usually moved past. Leads beyond `max_leads` are dropped,
-// least recently used first.
+// A lead keeps up to kSnapshotsPerLead snapshots: the command path wants the
+// latest version of a lead, the follow-up scheduler the version an event it
+// reacts to left, which the commands have usually moved past. Each of them
+// folds forward from its own snapshot and stores the result in its place, so
+// the two keep a snapshot each however busy the lead is. Leads beyond
+// `max_leads` are dropped, least recently used first.
 //
 // Holds only states folded from stored events, never a state a command
 // merely decided, so what it returns is what a fold from scratch returns.
@@ -59,10 +60,12 @@ class LeadStateCache {
   std::shared_ptr<const LeadSnapshot> Find(absl::string_view lead_id,
                                            int64_t max_version);
 
-  // Keeps `snapshot` as lead `lead_id`'s, in place of the one it replaces
-  // or of the least recently used one.
+  // Keeps `snapshot` as lead `lead_id`'s, in place of the snapshot at
+  // version `folded_from` (the one it was folded from, if still kept), else
+  // of the least recently used one.
   void Store(absl::string_view lead_id,
-             std::shared_ptr<const LeadSnapshot> snapshot);
+             std::shared_ptr<const LeadSnapshot> snapshot,
+             int64_t folded_from = -1);
 
   // Leads with at least one snapshot kept.
   size_t size();

@@ -47,6 +47,23 @@ TEST(LeadStateCacheTest, ALeadKeepsItsMostRecentlyUsedSnapshots) {
   EXPECT_EQ(VersionFound(cache, "a", 4), 1);
 }
 
+TEST(LeadStateCacheTest, AFoldForwardReplacesTheSnapshotItStartedFrom) {
+  LeadStateCache cache(1000);
+  cache.Store("a", At(2));   // the scheduler's
+  cache.Store("a", At(10));  // the commands'
+  // The commands move on, each from the latest snapshot: the scheduler's
+  // snapshot stays, although the commands used theirs more recently.
+  for (int64_t v = 11; v < 20; ++v) {
+    ASSERT_EQ(VersionFound(cache, "a", 1000), v - 1);
+    cache.Store("a", At(v), v - 1);
+  }
+  EXPECT_EQ(VersionFound(cache, "a", 5), 2);
+  // And the scheduler moves on from its own.
+  cache.Store("a", At(4), 2);
+  EXPECT_EQ(VersionFound(cache, "a", 5), 4);
+  EXPECT_EQ(VersionFound(cache, "a", 1000), 19);
+}
+
 TEST(LeadStateCacheTest, DropsTheLeastRecentlyUsedLeadsBeyondItsBound) {
   // 16 shards of one lead each.
   LeadStateCache cache(16);
