@@ -57,11 +57,17 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
       last_version.value_or(std::numeric_limits<int64_t>::max());
   std::shared_ptr<const LeadSnapshot> cached = cache_.Find(lead_id, wanted);
   if (cached != nullptr && cached->version == wanted) return *cached;
-  LeadSnapshot snapshot = cached == nullptr ? LeadSnapshot{} : *cached;
   const int64_t cached_version =
       cached == nullptr ? eventstore::kNoStreamVersion : cached->version;
-  cached.reset();
   const std::string stream = LeadStream(lead_id);
+  if (cached != nullptr && !last_version.has_value()) {
+    // Most of the time nothing was appended since: one point read of the
+    // stream's head settles it, cheaper than positioning a stream read.
+    ASSIGN_OR_RETURN(int64_t head, store_->StreamVersion(stream));
+    if (head == cached_version) return *cached;
+  }
+  LeadSnapshot snapshot = cached == nullptr ? LeadSnapshot{} : *cached;
+  cached.reset();
   eventstore::StreamReadOptions page;
   page.max_count = kFoldPageSize;
   page.from_version = snapshot.version + 1;
