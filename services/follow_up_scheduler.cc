@@ -4,12 +4,12 @@
 #include <atomic>
 #include <set>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "domain/classification.h"
@@ -129,13 +129,21 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
         }
       }
     };
+    // This thread works too; the pool's threads help with the other leads.
     const size_t helpers = std::min<size_t>(
-        leads.size(), static_cast<size_t>(
-                          std::max(1, scheduler_->options_.parallel_effects)));
-    std::vector<std::thread> threads;
-    for (size_t i = 1; i < helpers; ++i) threads.emplace_back(work);
+        leads.empty() ? 0 : leads.size() - 1,
+        static_cast<size_t>(scheduler_->effect_workers_->threads()));
+    absl::BlockingCounter helped(static_cast<int>(helpers));
+    for (size_t i = 0; i < helpers; ++i) {
+      if (!scheduler_->effect_workers_->Schedule([&] {
+            work();
+            helped.DecrementCount();
+          })) {
+        helped.DecrementCount();
+      }
+    }
     work();
-    for (std::thread& thread : threads) thread.join();
+    helped.Wait();
     return failure;
   }
 
@@ -166,6 +174,8 @@ FollowUpScheduler::FollowUpScheduler(
       clock_(clock),
       settings_(std::move(settings)),
       options_(options) {
+  effect_workers_ = std::make_unique<WorkerPool>(
+      std::max(1, options_.parallel_effects - 1), /*max_queued=*/4096);
   std::vector<projections::ProjectionSpec> specs;
   specs.push_back(projections::ProjectionSpec{
       .name = kSchedulerProjection,

@@ -42,6 +42,7 @@
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
 #include "services/lead_command_handler.h"
+#include "services/worker_pool.h"
 
 namespace leadledger::services {
 
@@ -115,6 +116,9 @@ class FollowUpScheduler {
   const Clock* const clock_;
   const std::function<domain::WorkspaceSettings()> settings_;
   const FollowUpSchedulerOptions options_;
+  // Helps the runner's thread append the effects of a batch; declared
+  // before the runner, which uses it until it stops.
+  std::unique_ptr<WorkerPool> effect_workers_;
   std::unique_ptr<projections::ProjectionRunner> runner_;
 
   std::atomic<bool> stopping_{false};
