@@ -12,6 +12,8 @@ packages=(
   libgrpc++-dev libgrpc-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # Storage, base library, phone numbers.
   librocksdb-dev libabsl-dev libphonenumber-dev
+  # The server's allocator (glibc malloc cost it a sixth of its CPU).
+  libjemalloc-dev
   # Tests, coverage and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev gcovr
   # End-to-end tests drive the server from Debian's Python gRPC.
