@@ -294,6 +294,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     write.stream = stream;
     write.expected_version =
         eventstore::ExpectedVersion::Exactly(snapshot.version);
+    const int64_t decided_from = snapshot.version;
     for (const domain::LeadEvent& event : events) {
       write.events.push_back(
           projections::EncodeLeadEvent(event, ids_->NewId()));
@@ -322,6 +323,12 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
       }
       snapshot.version = appended->stream_versions.front();
       snapshot.log_position = appended->last_position;
+      // The state the events were decided into is the state their fold
+      // reads back (the codec round-trips them exactly): keep it, so the
+      // next command and the scheduler, which wants the lead as of this
+      // version, read nothing.
+      cache_.Store(lead_id, std::make_shared<const LeadSnapshot>(snapshot),
+                   decided_from);
       return snapshot;
     }
     if (!absl::IsAborted(appended.status())) return appended.status();

@@ -13,8 +13,10 @@
 // the two keep a snapshot each however busy the lead is. Leads beyond
 // `max_leads` are dropped, least recently used first.
 //
-// Holds only states folded from stored events, never a state a command
-// merely decided, so what it returns is what a fold from scratch returns.
+// Holds states folded from stored events, and states commands decided into
+// once their events are stored: the codec round-trips events exactly, so
+// either is what a fold from scratch returns (the handler's tests compare
+// them).
 //
 // Thread-safe; sharded by lead id so that concurrent commands on different
 // leads rarely wait for each other.

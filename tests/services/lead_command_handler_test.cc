@@ -160,6 +160,110 @@ TEST_F(LeadCommandHandlerTest, CachedStatesEqualFoldsFromScratch) {
   }
 }
 
+TEST_F(LeadCommandHandlerTest, DecidedStatesItKeepsEqualFoldsOfTheStream) {
+  // Every kind of lead command, in random order, through the cached
+  // handler; after each one the state it keeps (and answers with) must be
+  // what a fold of the stored events reads.
+  LeadCommandHandler uncached(store_.get(), &ids_, {.cached_leads = 0});
+  const domain::WorkspaceSettings settings;
+  std::mt19937_64 random(17);
+  absl::Time now = absl::FromUnixSeconds(1'790'000'000);
+  const std::vector<std::string> leads = {"p", "q", "r"};
+  std::map<std::string, std::vector<std::string>> tasks;
+  int next_task = 0;
+  for (const std::string& id : leads) {
+    domain::CreateLead create = Create(id, "Lead " + id);
+    create.profile.email = id + "@example.org";
+    create.profile.tags = {"solar"};
+    ASSERT_THAT(handler_->Execute(id, create, {}), IsOk());
+  }
+  static const char* kOutcomes[] = {"POTENTIAL_CONSULTANT", "HOT_PROSPECT",
+                                    "THERE_IS_A_CHANCE", "ON_THE_FENCE",
+                                    "NOT_SURE_YET"};
+  int decided = 0;
+  for (int step = 0; step < 400; ++step) {
+    now += absl::Minutes(1 + random() % 90);
+    const std::string& id = leads[random() % leads.size()];
+    std::vector<std::string>& open = tasks[id];
+    domain::LeadCommand command;
+    switch (random() % 11) {
+      case 0: {
+        domain::UpdateLead update{.settings = settings, .now = now};
+        update.fields = {domain::LeadField::kDescription};
+        update.profile.description = absl::StrCat("note ", step);
+        command = update;
+        break;
+      }
+      case 1:
+      case 2:
+        command = domain::ClassifyLead{.outcome_id = kOutcomes[random() % 4],
+                                       .settings = settings,
+                                       .now = now};
+        break;
+      case 3:
+        command = domain::CreateTask{.task_id = absl::StrCat("t", next_task++),
+                                     .kind = domain::TaskKind::kContact,
+                                     .title = "Call",
+                                     .due_time = now + absl::Hours(24),
+                                     .priority = static_cast<int>(random() % 3),
+                                     .now = now};
+        break;
+      case 4:
+        if (open.empty()) continue;
+        command = domain::CompleteTask{.task_id = open[random() % open.size()],
+                                       .outcome_id = kOutcomes[random() % 5],
+                                       .note = "done",
+                                       .tags = {"called"},
+                                       .settings = settings,
+                                       .now = now};
+        break;
+      case 5:
+        if (open.empty()) continue;
+        command = domain::CancelTask{.task_id = open[random() % open.size()],
+                                     .reason = "moot",
+                                     .now = now};
+        break;
+      case 6:
+        command = domain::SetProbabilityOverride{
+            .value = static_cast<double>(random() % 1000) / 10, .now = now};
+        break;
+      case 7:
+        command = domain::ClearProbabilityOverride{.now = now};
+        break;
+      case 8:
+        command = domain::MarkLeadLost{
+            .reason = "price", .settings = settings, .now = now};
+        break;
+      case 9:
+        command = domain::RestoreLead{.now = now};
+        break;
+      default:
+        command = domain::ScheduleFollowUp{
+            .task_id = absl::StrCat("f", next_task++),
+            .cause_event_id = absl::StrCat("cause-", step),
+            .title = "Follow up",
+            .due_time = now + absl::Hours(48),
+            .now = now};
+        break;
+    }
+    if (const auto* create = std::get_if<domain::CreateTask>(&command)) {
+      open.push_back(create->task_id);
+    }
+    absl::StatusOr<LeadSnapshot> answered = handler_->Execute(id, command, {});
+    if (!answered.ok()) continue;  // refused by the rules: nothing stored
+    ++decided;
+    absl::StatusOr<LeadSnapshot> folded = uncached.Load(id);
+    ASSERT_THAT(folded, IsOk());
+    ASSERT_EQ(answered->lead, folded->lead) << "step " << step;
+    ASSERT_EQ(answered->version, folded->version);
+    absl::StatusOr<LeadSnapshot> kept = handler_->Load(id);
+    ASSERT_THAT(kept, IsOk());
+    ASSERT_EQ(kept->lead, folded->lead) << "step " << step;
+    ASSERT_EQ(kept->log_position, folded->log_position);
+  }
+  EXPECT_GT(decided, 200);
+}
+
 TEST_F(LeadCommandHandlerTest, CommandsDecideOnEventsAppendedByOthers) {
   ASSERT_THAT(handler_->Execute("a", Create("a", "Alpha"), {}), IsOk());
   ASSERT_THAT(handler_->Load("a"), IsOk());  // now cached at version 0
