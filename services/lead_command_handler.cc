@@ -60,11 +60,14 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
   const int64_t cached_version =
       cached == nullptr ? eventstore::kNoStreamVersion : cached->version;
   const std::string stream = LeadStream(lead_id);
-  if (cached != nullptr && !last_version.has_value()) {
-    // Most of the time nothing was appended since: one point read of the
-    // stream's head settles it, cheaper than positioning a stream read.
+  if (!last_version.has_value()) {
+    // Most of the time nothing was appended since (or, for a lead being
+    // created, ever): one point read of the stream's head settles it,
+    // cheaper than positioning a stream read.
     ASSIGN_OR_RETURN(int64_t head, store_->StreamVersion(stream));
-    if (head == cached_version) return *cached;
+    if (head == cached_version) {
+      return cached == nullptr ? LeadSnapshot{} : *cached;
+    }
   }
   LeadSnapshot snapshot = cached == nullptr ? LeadSnapshot{} : *cached;
   cached.reset();
