@@ -1,5 +1,8 @@
 #include "projections/projection_db.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -10,6 +13,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 
@@ -132,17 +136,98 @@ class RocksRowBatch final : public RowBatch {
   rocksdb::ColumnFamilyHandle* handle_;
 };
 
+// A bulk commit's rows: reads go to the store; writes are kept, to be
+// written as one table file of the keyspace.
+class BulkRowBatch final : public RowBatch {
+ public:
+  struct Write {
+    std::string key;
+    std::string value;
+    bool erase;
+  };
+
+  BulkRowBatch(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* handle)
+      : db_(db), handle_(handle) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) override {
+    std::string value;
+    rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), handle_, ToSlice(key), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    RETURN_IF_ERROR(FromRocks(status, "projection read"));
+    return value;
+  }
+
+  void Put(absl::string_view key, absl::string_view value) override {
+    writes_.push_back(Write{std::string(key), std::string(value), false});
+  }
+
+  void Delete(absl::string_view key) override {
+    writes_.push_back(Write{std::string(key), std::string(), true});
+  }
+
+  absl::Status ScanPrefix(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handle_));
+    for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+      absl::string_view key = ToView(it->key());
+      if (key.substr(0, prefix.size()) != prefix) break;
+      if (!visit(key, ToView(it->value()))) break;
+    }
+    return FromRocks(it->status(), "projection scan");
+  }
+
+  rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
+
+  // The writes in key order, each key once with its last write; leaves none.
+  std::vector<Write> TakeSorted() {
+    auto by_key = [](const Write& a, const Write& b) { return a.key < b.key; };
+    // Folds mostly write in key order already (SortedWrites).
+    if (!std::is_sorted(writes_.begin(), writes_.end(), by_key)) {
+      std::stable_sort(writes_.begin(), writes_.end(), by_key);
+    }
+    std::vector<Write> out;
+    out.reserve(writes_.size());
+    for (Write& write : writes_) {
+      if (!out.empty() && out.back().key == write.key) {
+        out.back() = std::move(write);
+      } else {
+        out.push_back(std::move(write));
+      }
+    }
+    writes_.clear();
+    return out;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* handle_;
+  std::vector<Write> writes_;
+};
+
 class RocksCommit final : public ProjectionCommit {
  public:
-  explicit RocksCommit(rocksdb::DB* db)
-      : db_(db), batch_(rocksdb::BytewiseComparator(), 0, true) {}
+  RocksCommit(rocksdb::DB* db, CommitMode mode)
+      : db_(db),
+        mode_(mode),
+        indexed_(rocksdb::BytewiseComparator(), 0, true) {}
 
   RowBatch& Rows(const KeyspaceRef& keyspace) override {
     auto [it, inserted] = rows_.try_emplace(keyspace.get(), nullptr);
     if (inserted) {
       keep_.push_back(keyspace);
-      it->second =
-          std::make_unique<RocksRowBatch>(db_, &batch_, keyspace->handle());
+      if (mode_ == CommitMode::kBulk) {
+        auto rows = std::make_unique<BulkRowBatch>(db_, keyspace->handle());
+        bulk_.push_back(rows.get());
+        it->second = std::move(rows);
+      } else {
+        it->second =
+            std::make_unique<RocksRowBatch>(db_, &indexed_, keyspace->handle());
+      }
     }
     return *it->second;
   }
@@ -151,12 +236,19 @@ class RocksCommit final : public ProjectionCommit {
     Rows(keyspace).Put(kCheckpointKey, EncodeBigEndian(position));
   }
 
-  rocksdb::WriteBatch* batch() { return batch_.GetWriteBatch(); }
+  CommitMode mode() const { return mode_; }
+  // kNormal commits: the batch to write.
+  rocksdb::WriteBatch* batch() { return indexed_.GetWriteBatch(); }
+  // kBulk commits: the rows of each keyspace written.
+  const std::vector<BulkRowBatch*>& bulk() const { return bulk_; }
 
  private:
   rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex batch_;
-  std::map<const Keyspace*, std::unique_ptr<RocksRowBatch>> rows_;
+  const CommitMode mode_;
+  // kNormal commits index their writes so that reads see them.
+  rocksdb::WriteBatchWithIndex indexed_;
+  std::map<const Keyspace*, std::unique_ptr<RowBatch>> rows_;
+  std::vector<BulkRowBatch*> bulk_;
   // The keyspaces written stay alive until the commit is.
   std::vector<KeyspaceRef> keep_;
 };
@@ -236,8 +328,19 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
   RETURN_IF_ERROR(FromRocks(
       rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw),
       absl::StrCat("projection store ", path)));
+  // Table files of bulk commits are written here before their ingestion
+  // moves them into the database; a crash may leave some behind.
+  const std::string bulk_directory = path + "/bulk";
+  std::error_code error;
+  std::filesystem::remove_all(bulk_directory, error);
+  if (!error) std::filesystem::create_directories(bulk_directory, error);
+  if (error) {
+    delete raw;
+    return absl::UnavailableError(absl::StrCat(
+        "projection store ", bulk_directory, ": ", error.message()));
+  }
   std::unique_ptr<ProjectionDb> db(
-      new ProjectionDb(std::unique_ptr<rocksdb::DB>(raw)));
+      new ProjectionDb(std::unique_ptr<rocksdb::DB>(raw), bulk_directory));
 
   std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
@@ -296,8 +399,9 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
   return db;
 }
 
-ProjectionDb::ProjectionDb(std::unique_ptr<rocksdb::DB> db)
-    : db_(std::move(db)) {}
+ProjectionDb::ProjectionDb(std::unique_ptr<rocksdb::DB> db,
+                           std::string bulk_directory)
+    : db_(std::move(db)), bulk_directory_(std::move(bulk_directory)) {}
 
 ProjectionDb::~ProjectionDb() {
   {
@@ -423,14 +527,57 @@ absl::StatusOr<uint64_t> ProjectionDb::Checkpoint(const Keyspace& keyspace) {
   return DecodeBigEndian(value);
 }
 
-std::unique_ptr<ProjectionCommit> ProjectionDb::NewCommit() {
-  return std::make_unique<RocksCommit>(db_.get());
+std::unique_ptr<ProjectionCommit> ProjectionDb::NewCommit(CommitMode mode) {
+  return std::make_unique<RocksCommit>(db_.get(), mode);
 }
 
 absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
   auto& rocks = static_cast<RocksCommit&>(commit);
-  return FromRocks(db_->Write(rocksdb::WriteOptions(), rocks.batch()),
-                   "projection commit");
+  if (rocks.mode() == CommitMode::kNormal) {
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), rocks.batch()),
+                     "projection commit");
+  }
+  // One table file per keyspace, all ingested at once: the keyspaces take
+  // the commit whole or not at all, and once ingested it is durable.
+  rocksdb::Options options(rocksdb::DBOptions(), KeyspaceOptions());
+  // Compaction compresses; the file is read little before it.
+  options.compression = rocksdb::kNoCompression;
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  std::vector<std::string> files;
+  absl::Status status;
+  for (BulkRowBatch* rows : rocks.bulk()) {
+    std::vector<BulkRowBatch::Write> writes = rows->TakeSorted();
+    if (writes.empty()) continue;
+    std::string file = absl::StrCat(bulk_directory_, "/",
+                                    next_bulk_file_.fetch_add(1), ".sst");
+    files.push_back(file);
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options,
+                                  rows->handle());
+    rocksdb::Status written = writer.Open(file);
+    for (const BulkRowBatch::Write& write : writes) {
+      if (!written.ok()) break;
+      written = write.erase
+                    ? writer.Delete(ToSlice(write.key))
+                    : writer.Put(ToSlice(write.key), ToSlice(write.value));
+    }
+    if (written.ok()) written = writer.Finish();
+    status = FromRocks(written, "projection commit: table file");
+    if (!status.ok()) break;
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = rows->handle();
+    arg.external_files = {file};
+    arg.options.move_files = true;
+    arg.options.write_global_seqno = false;
+    args.push_back(std::move(arg));
+  }
+  if (status.ok() && !args.empty()) {
+    status = FromRocks(db_->IngestExternalFiles(args), "projection commit");
+  }
+  for (const std::string& file : files) {
+    std::error_code ignored;
+    std::filesystem::remove(file, ignored);
+  }
+  return status;
 }
 
 std::unique_ptr<ProjectionReader> ProjectionDb::NewReader() {
