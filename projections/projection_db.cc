@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "domain/status_macros.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -60,13 +62,19 @@ absl::string_view ToView(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
-rocksdb::ColumnFamilyOptions KeyspaceOptions() {
+// Blocks cached for every keyspace together: folds read rows back, queries
+// read rows and index ranges.
+constexpr size_t kBlockCacheBytes = 64 << 20;
+
+rocksdb::ColumnFamilyOptions KeyspaceOptions(
+    std::shared_ptr<rocksdb::Cache> block_cache) {
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 32 << 20;
   options.max_write_buffer_number = 3;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_size = 16 * 1024;
+  table.block_cache = std::move(block_cache);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
@@ -183,25 +191,36 @@ class BulkRowBatch final : public RowBatch {
 
   rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
 
-  // The writes in key order, each key once with its last write; leaves none.
-  std::vector<Write> TakeSorted() {
-    auto by_key = [](const Write& a, const Write& b) { return a.key < b.key; };
-    // Folds mostly write in key order already (SortedWrites).
-    if (!std::is_sorted(writes_.begin(), writes_.end(), by_key)) {
-      std::stable_sort(writes_.begin(), writes_.end(), by_key);
-    }
-    std::vector<Write> out;
-    out.reserve(writes_.size());
-    for (Write& write : writes_) {
-      if (!out.empty() && out.back().key == write.key) {
-        out.back() = std::move(write);
-      } else {
-        out.push_back(std::move(write));
+  // Calls `visit` with every write in key order, each key once with its
+  // last write, until it fails; then forgets them.
+  absl::Status VisitSorted(
+      const std::function<absl::Status(const Write&)>& visit) {
+    // Folds write mostly in key order (SortedWrites), with some writes out
+    // of it (the checkpoint, last): sort the rest and merge it in. Positions
+    // are sorted, not the writes; ties keep the order of writing.
+    auto less = [this](uint32_t a, uint32_t b) {
+      const int compared = writes_[a].key.compare(writes_[b].key);
+      return compared < 0 || (compared == 0 && a < b);
+    };
+    std::vector<uint32_t> order(writes_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto unsorted = std::is_sorted_until(order.begin(), order.end(), less);
+    std::sort(unsorted, order.end(), less);
+    std::inplace_merge(order.begin(), unsorted, order.end(), less);
+    absl::Status status;
+    for (size_t i = 0; i < order.size() && status.ok(); ++i) {
+      // Of several writes of one key, the last counts.
+      if (i + 1 < order.size() &&
+          writes_[order[i]].key == writes_[order[i + 1]].key) {
+        continue;
       }
+      status = visit(writes_[order[i]]);
     }
     writes_.clear();
-    return out;
+    return status;
   }
+
+  bool empty() const { return writes_.empty(); }
 
  private:
   rocksdb::DB* db_;
@@ -317,11 +336,13 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
       rocksdb::DB::ListColumnFamilies(db_options, path, &families);
   if (!listed.ok()) families = {rocksdb::kDefaultColumnFamilyName};
 
+  std::shared_ptr<rocksdb::Cache> block_cache =
+      rocksdb::NewLRUCache(kBlockCacheBytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& family : families) {
     descriptors.emplace_back(family, family == rocksdb::kDefaultColumnFamilyName
                                          ? rocksdb::ColumnFamilyOptions()
-                                         : KeyspaceOptions());
+                                         : KeyspaceOptions(block_cache));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -340,7 +361,8 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
         "projection store ", bulk_directory, ": ", error.message()));
   }
   std::unique_ptr<ProjectionDb> db(
-      new ProjectionDb(std::unique_ptr<rocksdb::DB>(raw), bulk_directory));
+      new ProjectionDb(std::unique_ptr<rocksdb::DB>(raw), bulk_directory,
+                       std::move(block_cache)));
 
   std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
@@ -400,8 +422,11 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
 }
 
 ProjectionDb::ProjectionDb(std::unique_ptr<rocksdb::DB> db,
-                           std::string bulk_directory)
-    : db_(std::move(db)), bulk_directory_(std::move(bulk_directory)) {}
+                           std::string bulk_directory,
+                           std::shared_ptr<rocksdb::Cache> block_cache)
+    : db_(std::move(db)),
+      bulk_directory_(std::move(bulk_directory)),
+      block_cache_(std::move(block_cache)) {}
 
 ProjectionDb::~ProjectionDb() {
   {
@@ -431,9 +456,9 @@ absl::StatusOr<KeyspaceRef> ProjectionDb::NewKeyspace(
                          absl::StrCat(next_generation_)),
                 "projection catalog"));
   rocksdb::ColumnFamilyHandle* handle = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(db_->CreateColumnFamily(KeyspaceOptions(), id, &handle),
-                absl::StrCat("create keyspace ", id)));
+  RETURN_IF_ERROR(FromRocks(
+      db_->CreateColumnFamily(KeyspaceOptions(block_cache_), id, &handle),
+      absl::StrCat("create keyspace ", id)));
   return std::shared_ptr<const Keyspace>(
       new Keyspace(db_.get(), handle, std::string(projection), id, version));
 }
@@ -539,33 +564,51 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
   }
   // One table file per keyspace, all ingested at once: the keyspaces take
   // the commit whole or not at all, and once ingested it is durable.
-  rocksdb::Options options(rocksdb::DBOptions(), KeyspaceOptions());
+  rocksdb::Options options(rocksdb::DBOptions(), KeyspaceOptions(block_cache_));
   // Compaction compresses; the file is read little before it.
   options.compression = rocksdb::kNoCompression;
-  std::vector<rocksdb::IngestExternalFileArg> args;
-  std::vector<std::string> files;
-  absl::Status status;
+  // Each keyspace's file is written on a thread of its own.
+  std::vector<BulkRowBatch*> written;
   for (BulkRowBatch* rows : rocks.bulk()) {
-    std::vector<BulkRowBatch::Write> writes = rows->TakeSorted();
-    if (writes.empty()) continue;
-    std::string file = absl::StrCat(bulk_directory_, "/",
-                                    next_bulk_file_.fetch_add(1), ".sst");
-    files.push_back(file);
+    if (!rows->empty()) written.push_back(rows);
+  }
+  std::vector<std::string> files;
+  std::vector<absl::Status> results(written.size());
+  for (size_t i = 0; i < written.size(); ++i) {
+    files.push_back(absl::StrCat(bulk_directory_, "/",
+                                 next_bulk_file_.fetch_add(1), ".sst"));
+  }
+  auto write_file = [&](size_t i) {
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options,
-                                  rows->handle());
-    rocksdb::Status written = writer.Open(file);
-    for (const BulkRowBatch::Write& write : writes) {
-      if (!written.ok()) break;
-      written = write.erase
-                    ? writer.Delete(ToSlice(write.key))
-                    : writer.Put(ToSlice(write.key), ToSlice(write.value));
+                                  written[i]->handle());
+    absl::Status status =
+        FromRocks(writer.Open(files[i]), "projection commit: table file");
+    if (status.ok()) {
+      status = written[i]->VisitSorted([&](const BulkRowBatch::Write& write) {
+        return FromRocks(
+            write.erase ? writer.Delete(ToSlice(write.key))
+                        : writer.Put(ToSlice(write.key), ToSlice(write.value)),
+            "projection commit: table file");
+      });
     }
-    if (written.ok()) written = writer.Finish();
-    status = FromRocks(written, "projection commit: table file");
-    if (!status.ok()) break;
+    if (status.ok()) {
+      status = FromRocks(writer.Finish(), "projection commit: table file");
+    }
+    results[i] = status;
+  };
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < written.size(); ++i) {
+    helpers.emplace_back(write_file, i);
+  }
+  if (!written.empty()) write_file(0);
+  for (std::thread& helper : helpers) helper.join();
+  absl::Status status;
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (size_t i = 0; i < written.size() && status.ok(); ++i) {
+    status = results[i];
     rocksdb::IngestExternalFileArg arg;
-    arg.column_family = rows->handle();
-    arg.external_files = {file};
+    arg.column_family = written[i]->handle();
+    arg.external_files = {files[i]};
     arg.options.move_files = true;
     arg.options.write_global_seqno = false;
     args.push_back(std::move(arg));

@@ -36,6 +36,7 @@
 #include "projections/projection.h"
 
 namespace rocksdb {
+class Cache;
 class ColumnFamilyHandle;
 class DB;
 class Snapshot;
@@ -167,7 +168,8 @@ class ProjectionDb {
     KeyspaceRef shadow;
   };
 
-  ProjectionDb(std::unique_ptr<rocksdb::DB> db, std::string bulk_directory);
+  ProjectionDb(std::unique_ptr<rocksdb::DB> db, std::string bulk_directory,
+               std::shared_ptr<rocksdb::Cache> block_cache);
   absl::StatusOr<KeyspaceRef> NewKeyspace(absl::string_view projection,
                                           int version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -177,6 +179,8 @@ class ProjectionDb {
   std::unique_ptr<rocksdb::DB> db_;
   // Where bulk commits write their table files.
   const std::string bulk_directory_;
+  // Shared by every keyspace.
+  const std::shared_ptr<rocksdb::Cache> block_cache_;
   std::atomic<uint64_t> next_bulk_file_{1};
   // Serializes catalog changes; reads of the map take it briefly.
   absl::Mutex mu_;

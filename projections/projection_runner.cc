@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,15 @@ namespace {
 
 // Chunks of events a bulk fold reads ahead.
 constexpr int kPrefetchChunks = 4;
+
+// Calls `run` with 0 to n - 1, each on a thread of its own but 0 (on this
+// one); returns once every call has.
+void InParallel(size_t n, const std::function<void(size_t)>& run) {
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < n; ++i) helpers.emplace_back(run, i);
+  if (n > 0) run(0);
+  for (std::thread& helper : helpers) helper.join();
+}
 
 // The lowest checkpoint of `shadows`.
 template <typename Shadows>
@@ -167,13 +177,15 @@ bool ProjectionRunner::LagsForBulk() {
   absl::MutexLock fold(&fold_mu_);
   absl::MutexLock lock(&mu_);
   for (auto& [name, state] : states_) {
-    if (state->spec.bulk && state->error.ok() &&
-        state->checkpoint >= state->bulk_failed_at &&
-        state->checkpoint + options_.bulk_lag_events < head) {
-      return true;
-    }
+    if (FoldsInBulk(*state, head)) return true;
   }
   return false;
+}
+
+bool ProjectionRunner::FoldsInBulk(const State& state, uint64_t head) {
+  return state.spec.bulk && state.error.ok() &&
+         state.checkpoint >= state.bulk_failed_at && head > state.checkpoint &&
+         head - state.checkpoint > options_.bulk_lag_events;
 }
 
 void ProjectionRunner::CatchUpInBulk() {
@@ -183,9 +195,7 @@ void ProjectionRunner::CatchUpInBulk() {
     absl::MutexLock fold(&fold_mu_);
     absl::MutexLock lock(&mu_);
     for (auto& [name, state] : states_) {
-      if (state->spec.bulk && state->error.ok() &&
-          state->checkpoint >= state->bulk_failed_at &&
-          state->checkpoint + options_.bulk_lag_events < head) {
+      if (FoldsInBulk(*state, head)) {
         targets.push_back(BulkTarget{.state = state.get(),
                                      .keyspace = state->keyspace,
                                      .checkpoint = state->checkpoint});
@@ -251,6 +261,19 @@ absl::Status ProjectionRunner::FoldInBulk(
     if (targets.empty()) return absl::OkStatus();
     std::unique_ptr<ProjectionCommit> commit =
         db_->NewCommit(CommitMode::kBulk);
+    // Each target folds into its own keyspace's rows: the targets fold side
+    // by side, each on a thread of its own.
+    std::vector<RowBatch*> rows;
+    for (BulkTarget& target : targets) {
+      rows.push_back(&commit->Rows(target.keyspace));
+    }
+    std::vector<absl::Status> results(targets.size());
+    auto first_error = [&]() -> absl::Status {
+      for (const absl::Status& result : results) {
+        if (!result.ok()) return result;
+      }
+      return absl::OkStatus();
+    };
     int events = 0;
     bool stop = false;
     while (events < options_.bulk_commit_events) {
@@ -264,30 +287,37 @@ absl::Status ProjectionRunner::FoldInBulk(
         break;
       }
       events += static_cast<int>(chunk->events.size());
-      for (BulkTarget& target : targets) {
-        RowBatch& rows = commit->Rows(target.keyspace);
+      InParallel(targets.size(), [&](size_t i) {
+        BulkTarget& target = targets[i];
         for (const DecodedEvent& decoded : chunk->decoded) {
           const eventstore::RecordedEvent& event = decoded.recorded();
           if (event.position <= target.folded) continue;
           target.folded = event.position;
           if (!target.instance->Wants(event.type)) continue;
-          absl::Status applied = target.instance->ApplyDecoded(decoded, rows);
+          absl::Status applied =
+              target.instance->ApplyDecoded(decoded, *rows[i]);
           if (!applied.ok()) {
             target.failed_at = event.position;
-            return absl::Status(
+            results[i] = absl::Status(
                 applied.code(),
                 absl::StrCat("projection ", target.state->spec.name,
                              " at log position ", event.position, ": ",
                              applied.message()));
+            return;
           }
         }
-      }
+      });
+      RETURN_IF_ERROR(first_error());
     }
+    InParallel(targets.size(), [&](size_t i) {
+      if (targets[i].folded > targets[i].checkpoint) {
+        results[i] = targets[i].instance->Flush(*rows[i]);
+      }
+    });
+    RETURN_IF_ERROR(first_error());
     bool any = false;
     for (BulkTarget& target : targets) {
       if (target.folded <= target.checkpoint) continue;
-      RowBatch& rows = commit->Rows(target.keyspace);
-      RETURN_IF_ERROR(target.instance->Flush(rows));
       commit->SetCheckpoint(target.keyspace, target.folded);
       any = true;
     }

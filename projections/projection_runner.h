@@ -190,6 +190,9 @@ class ProjectionRunner {
   void CatchUpInBulk();
   // Whether CatchUpInBulk has something to do.
   bool LagsForBulk();
+  // Whether the follower folds `state` in bulk with the log at `head`.
+  bool FoldsInBulk(const State& state, uint64_t head)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_, mu_);
 
   void Follow();
   // Folds `events` into every healthy projection and commits; marks a
