@@ -90,8 +90,9 @@ struct ProjectionSpec {
   // Whether the fold never reads back, through the RowBatch, a key it wrote
   // in the same commit (it keeps what it needs in memory until Flush). The
   // runner then folds it in bulk when far behind the log or rebuilding:
-  // large commits of plain write batches without the write-ahead log
-  // (CommitMode::kBulk).
+  // large commits written as table files (CommitMode::kBulk), and the
+  // instance's Apply and Flush on a thread of their own, beside the other
+  // projections' (one thread at a time per instance).
   bool bulk = false;
   std::function<std::unique_ptr<Projection>()> make;
 };
