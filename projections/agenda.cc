@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "domain/overloaded.h"
 #include "domain/status_macros.h"
+#include "projections/decoded_event.h"
 #include "projections/event_codec.h"
+#include "projections/overlay_rows.h"
 #include "projections/row_keys.h"
 
 namespace leadledger::projections {
@@ -85,11 +87,22 @@ class AgendaProjection final : public Projection {
 
   absl::Status Apply(const eventstore::RecordedEvent& event,
                      RowBatch& rows) override {
+    return ApplyDecoded(DecodedEvent(event), rows);
+  }
+
+  absl::Status ApplyDecoded(const DecodedEvent& decoded_event,
+                            RowBatch& commit_rows) override {
+    const eventstore::RecordedEvent& event = decoded_event.recorded();
     if (event.stream.substr(0, kLeadStreamPrefix.size()) != kLeadStreamPrefix) {
       return absl::OkStatus();
     }
     const std::string lead_id(event.stream.substr(kLeadStreamPrefix.size()));
-    ASSIGN_OR_RETURN(domain::LeadEvent decoded, DecodeLeadEvent(event));
+    RETURN_IF_ERROR(decoded_event.lead().status());
+    const domain::LeadEvent& decoded = *decoded_event.lead();
+    // Reads must see this commit's earlier writes (a task scheduled and
+    // completed in one commit): the overlay keeps them until Flush.
+    overlay_.Attach(commit_rows);
+    OverlayRows& rows = overlay_;
     const Overloaded apply{
         [&](const domain::LeadCreated& e) -> absl::Status {
           rows.Put(NameKey(lead_id), e.profile.display_name);
@@ -147,6 +160,12 @@ class AgendaProjection final : public Projection {
     return std::visit(apply, decoded);
   }
 
+  absl::Status Flush(RowBatch& rows) override {
+    overlay_.Attach(rows);
+    overlay_.Apply();
+    return absl::OkStatus();
+  }
+
  private:
   void AddTask(RowBatch& rows, absl::string_view lead_id,
                const domain::Task& task, uint64_t position) {
@@ -172,13 +191,14 @@ class AgendaProjection final : public Projection {
   }
 
   const absl::TimeZone zone_;
+  OverlayRows overlay_;
 };
 
 }  // namespace
 
 ProjectionSpec AgendaSpec(absl::TimeZone zone) {
   return ProjectionSpec{
-      .name = kAgendaProjection, .version = 1, .make = [zone] {
+      .name = kAgendaProjection, .version = 1, .bulk = true, .make = [zone] {
         return std::make_unique<AgendaProjection>(zone);
       }};
 }

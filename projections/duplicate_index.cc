@@ -188,6 +188,12 @@ class DuplicateIndexProjection final : public Projection {
 
   absl::Status Apply(const eventstore::RecordedEvent& event,
                      RowBatch& rows) override {
+    return ApplyDecoded(DecodedEvent(event), rows);
+  }
+
+  absl::Status ApplyDecoded(const DecodedEvent& decoded_event,
+                            RowBatch& rows) override {
+    const eventstore::RecordedEvent& event = decoded_event.recorded();
     if (event.type == CustomerCreatedType()) return ApplyCustomer(event, rows);
     absl::string_view lead_id = event.stream;
     if (!absl::ConsumePrefix(&lead_id, kLeadStreamPrefix)) {
@@ -195,7 +201,8 @@ class DuplicateIndexProjection final : public Projection {
           absl::StrCat("duplicate index: lead event ", event.type,
                        " in stream ", event.stream));
     }
-    ASSIGN_OR_RETURN(domain::LeadEvent decoded, DecodeLeadEvent(event));
+    RETURN_IF_ERROR(decoded_event.lead().status());
+    const domain::LeadEvent& decoded = *decoded_event.lead();
     auto it = touched_.find(lead_id);
     if (it == touched_.end()) {
       Touched entry;
@@ -281,9 +288,10 @@ absl::StatusOr<std::vector<std::string>> IdsWithPrefix(
 
 ProjectionSpec DuplicateIndexSpec() {
   return ProjectionSpec{
-      .name = std::string(kDuplicateIndexProjection), .version = 1, .make = [] {
-        return std::make_unique<DuplicateIndexProjection>();
-      }};
+      .name = std::string(kDuplicateIndexProjection),
+      .version = 1,
+      .bulk = true,
+      .make = [] { return std::make_unique<DuplicateIndexProjection>(); }};
 }
 
 bool MayBeDuplicate(domain::LeadStatus status) {

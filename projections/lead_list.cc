@@ -315,12 +315,19 @@ class LeadListProjection final : public Projection {
 
   absl::Status Apply(const eventstore::RecordedEvent& event,
                      RowBatch& rows) override {
+    return ApplyDecoded(DecodedEvent(event), rows);
+  }
+
+  absl::Status ApplyDecoded(const DecodedEvent& decoded_event,
+                            RowBatch& rows) override {
+    const eventstore::RecordedEvent& event = decoded_event.recorded();
     absl::string_view lead_id = event.stream;
     if (!absl::ConsumePrefix(&lead_id, kLeadStreamPrefix)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "lead list: lead event ", event.type, " in stream ", event.stream));
     }
-    ASSIGN_OR_RETURN(domain::LeadEvent decoded, DecodeLeadEvent(event));
+    RETURN_IF_ERROR(decoded_event.lead().status());
+    const domain::LeadEvent& decoded = *decoded_event.lead();
     auto it = touched_.find(lead_id);
     if (it == touched_.end()) {
       Touched entry;
@@ -386,9 +393,10 @@ class LeadListProjection final : public Projection {
 
 ProjectionSpec LeadListSpec() {
   return ProjectionSpec{
-      .name = std::string(kLeadListProjection), .version = 1, .make = [] {
-        return std::make_unique<LeadListProjection>();
-      }};
+      .name = std::string(kLeadListProjection),
+      .version = 1,
+      .bulk = true,
+      .make = [] { return std::make_unique<LeadListProjection>(); }};
 }
 
 std::string LeadRowKey(absl::string_view lead_id) {

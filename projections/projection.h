@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "eventstore/event_store.h"
+#include "projections/decoded_event.h"
 
 namespace leadledger::projections {
 
@@ -45,7 +46,9 @@ class RowBatch {
 
 // One instance folds one keyspace; the runner creates a fresh instance for a
 // rebuild. Instances may keep state between Apply and Flush (a cache of the
-// rows a commit touches), never across commits.
+// rows a commit touches), never across commits. A commit may hold any number
+// of events: bulk folds (see ProjectionSpec::bulk) commit tens of thousands
+// at once.
 class Projection {
  public:
   virtual ~Projection() = default;
@@ -60,6 +63,13 @@ class Projection {
   // reports why, rather than skip what it cannot read.
   [[nodiscard]] virtual absl::Status Apply(
       const eventstore::RecordedEvent& event, RowBatch& rows) = 0;
+
+  // Apply, for an event the runner decoded once for every projection; the
+  // same contract. The default ignores the decoded form.
+  [[nodiscard]] virtual absl::Status ApplyDecoded(const DecodedEvent& event,
+                                                  RowBatch& rows) {
+    return Apply(event.recorded(), rows);
+  }
 
   // Writes what Apply kept in memory; called once before each commit.
   [[nodiscard]] virtual absl::Status Flush(RowBatch& rows) {
@@ -77,6 +87,13 @@ struct ProjectionSpec {
   // Whether an operator may rebuild it. False for process managers whose
   // folds have effects outside the store (the scheduler).
   bool rebuildable = true;
+  // Whether the fold never reads back, through the RowBatch, a key it wrote
+  // in the same commit (it keeps what it needs in memory until Flush). The
+  // runner then folds it in bulk when far behind the log or rebuilding:
+  // large commits written as table files (CommitMode::kBulk), and the
+  // instance's Apply and Flush on a thread of their own, beside the other
+  // projections' (one thread at a time per instance).
+  bool bulk = false;
   std::function<std::unique_ptr<Projection>()> make;
 };
 

@@ -1,5 +1,9 @@
 #include "projections/projection_db.h"
 
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -7,9 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "domain/status_macros.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 
@@ -56,13 +62,19 @@ absl::string_view ToView(const rocksdb::Slice& s) {
   return absl::string_view(s.data(), s.size());
 }
 
-rocksdb::ColumnFamilyOptions KeyspaceOptions() {
+// Blocks cached for every keyspace together: folds read rows back, queries
+// read rows and index ranges.
+constexpr size_t kBlockCacheBytes = 64 << 20;
+
+rocksdb::ColumnFamilyOptions KeyspaceOptions(
+    std::shared_ptr<rocksdb::Cache> block_cache) {
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 32 << 20;
   options.max_write_buffer_number = 3;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_size = 16 * 1024;
+  table.block_cache = std::move(block_cache);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
@@ -132,17 +144,109 @@ class RocksRowBatch final : public RowBatch {
   rocksdb::ColumnFamilyHandle* handle_;
 };
 
+// A bulk commit's rows: reads go to the store; writes are kept, to be
+// written as one table file of the keyspace.
+class BulkRowBatch final : public RowBatch {
+ public:
+  struct Write {
+    std::string key;
+    std::string value;
+    bool erase;
+  };
+
+  BulkRowBatch(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* handle)
+      : db_(db), handle_(handle) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) override {
+    std::string value;
+    rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), handle_, ToSlice(key), &value);
+    if (status.IsNotFound()) return std::nullopt;
+    RETURN_IF_ERROR(FromRocks(status, "projection read"));
+    return value;
+  }
+
+  void Put(absl::string_view key, absl::string_view value) override {
+    writes_.push_back(Write{std::string(key), std::string(value), false});
+  }
+
+  void Delete(absl::string_view key) override {
+    writes_.push_back(Write{std::string(key), std::string(), true});
+  }
+
+  absl::Status ScanPrefix(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handle_));
+    for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+      absl::string_view key = ToView(it->key());
+      if (key.substr(0, prefix.size()) != prefix) break;
+      if (!visit(key, ToView(it->value()))) break;
+    }
+    return FromRocks(it->status(), "projection scan");
+  }
+
+  rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
+
+  // Calls `visit` with every write in key order, each key once with its
+  // last write, until it fails; then forgets them.
+  absl::Status VisitSorted(
+      const std::function<absl::Status(const Write&)>& visit) {
+    // Folds write mostly in key order (SortedWrites), with some writes out
+    // of it (the checkpoint, last): sort the rest and merge it in. Positions
+    // are sorted, not the writes; ties keep the order of writing.
+    auto less = [this](uint32_t a, uint32_t b) {
+      const int compared = writes_[a].key.compare(writes_[b].key);
+      return compared < 0 || (compared == 0 && a < b);
+    };
+    std::vector<uint32_t> order(writes_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto unsorted = std::is_sorted_until(order.begin(), order.end(), less);
+    std::sort(unsorted, order.end(), less);
+    std::inplace_merge(order.begin(), unsorted, order.end(), less);
+    absl::Status status;
+    for (size_t i = 0; i < order.size() && status.ok(); ++i) {
+      // Of several writes of one key, the last counts.
+      if (i + 1 < order.size() &&
+          writes_[order[i]].key == writes_[order[i + 1]].key) {
+        continue;
+      }
+      status = visit(writes_[order[i]]);
+    }
+    writes_.clear();
+    return status;
+  }
+
+  bool empty() const { return writes_.empty(); }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* handle_;
+  std::vector<Write> writes_;
+};
+
 class RocksCommit final : public ProjectionCommit {
  public:
-  explicit RocksCommit(rocksdb::DB* db)
-      : db_(db), batch_(rocksdb::BytewiseComparator(), 0, true) {}
+  RocksCommit(rocksdb::DB* db, CommitMode mode)
+      : db_(db),
+        mode_(mode),
+        indexed_(rocksdb::BytewiseComparator(), 0, true) {}
 
   RowBatch& Rows(const KeyspaceRef& keyspace) override {
     auto [it, inserted] = rows_.try_emplace(keyspace.get(), nullptr);
     if (inserted) {
       keep_.push_back(keyspace);
-      it->second =
-          std::make_unique<RocksRowBatch>(db_, &batch_, keyspace->handle());
+      if (mode_ == CommitMode::kBulk) {
+        auto rows = std::make_unique<BulkRowBatch>(db_, keyspace->handle());
+        bulk_.push_back(rows.get());
+        it->second = std::move(rows);
+      } else {
+        it->second =
+            std::make_unique<RocksRowBatch>(db_, &indexed_, keyspace->handle());
+      }
     }
     return *it->second;
   }
@@ -151,12 +255,19 @@ class RocksCommit final : public ProjectionCommit {
     Rows(keyspace).Put(kCheckpointKey, EncodeBigEndian(position));
   }
 
-  rocksdb::WriteBatch* batch() { return batch_.GetWriteBatch(); }
+  CommitMode mode() const { return mode_; }
+  // kNormal commits: the batch to write.
+  rocksdb::WriteBatch* batch() { return indexed_.GetWriteBatch(); }
+  // kBulk commits: the rows of each keyspace written.
+  const std::vector<BulkRowBatch*>& bulk() const { return bulk_; }
 
  private:
   rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex batch_;
-  std::map<const Keyspace*, std::unique_ptr<RocksRowBatch>> rows_;
+  const CommitMode mode_;
+  // kNormal commits index their writes so that reads see them.
+  rocksdb::WriteBatchWithIndex indexed_;
+  std::map<const Keyspace*, std::unique_ptr<RowBatch>> rows_;
+  std::vector<BulkRowBatch*> bulk_;
   // The keyspaces written stay alive until the commit is.
   std::vector<KeyspaceRef> keep_;
 };
@@ -225,19 +336,33 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
       rocksdb::DB::ListColumnFamilies(db_options, path, &families);
   if (!listed.ok()) families = {rocksdb::kDefaultColumnFamilyName};
 
+  std::shared_ptr<rocksdb::Cache> block_cache =
+      rocksdb::NewLRUCache(kBlockCacheBytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& family : families) {
     descriptors.emplace_back(family, family == rocksdb::kDefaultColumnFamilyName
                                          ? rocksdb::ColumnFamilyOptions()
-                                         : KeyspaceOptions());
+                                         : KeyspaceOptions(block_cache));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   RETURN_IF_ERROR(FromRocks(
       rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw),
       absl::StrCat("projection store ", path)));
+  // Table files of bulk commits are written here before their ingestion
+  // moves them into the database; a crash may leave some behind.
+  const std::string bulk_directory = path + "/bulk";
+  std::error_code error;
+  std::filesystem::remove_all(bulk_directory, error);
+  if (!error) std::filesystem::create_directories(bulk_directory, error);
+  if (error) {
+    delete raw;
+    return absl::UnavailableError(absl::StrCat(
+        "projection store ", bulk_directory, ": ", error.message()));
+  }
   std::unique_ptr<ProjectionDb> db(
-      new ProjectionDb(std::unique_ptr<rocksdb::DB>(raw)));
+      new ProjectionDb(std::unique_ptr<rocksdb::DB>(raw), bulk_directory,
+                       std::move(block_cache)));
 
   std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
@@ -296,8 +421,12 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
   return db;
 }
 
-ProjectionDb::ProjectionDb(std::unique_ptr<rocksdb::DB> db)
-    : db_(std::move(db)) {}
+ProjectionDb::ProjectionDb(std::unique_ptr<rocksdb::DB> db,
+                           std::string bulk_directory,
+                           std::shared_ptr<rocksdb::Cache> block_cache)
+    : db_(std::move(db)),
+      bulk_directory_(std::move(bulk_directory)),
+      block_cache_(std::move(block_cache)) {}
 
 ProjectionDb::~ProjectionDb() {
   {
@@ -327,9 +456,9 @@ absl::StatusOr<KeyspaceRef> ProjectionDb::NewKeyspace(
                          absl::StrCat(next_generation_)),
                 "projection catalog"));
   rocksdb::ColumnFamilyHandle* handle = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(db_->CreateColumnFamily(KeyspaceOptions(), id, &handle),
-                absl::StrCat("create keyspace ", id)));
+  RETURN_IF_ERROR(FromRocks(
+      db_->CreateColumnFamily(KeyspaceOptions(block_cache_), id, &handle),
+      absl::StrCat("create keyspace ", id)));
   return std::shared_ptr<const Keyspace>(
       new Keyspace(db_.get(), handle, std::string(projection), id, version));
 }
@@ -423,14 +552,75 @@ absl::StatusOr<uint64_t> ProjectionDb::Checkpoint(const Keyspace& keyspace) {
   return DecodeBigEndian(value);
 }
 
-std::unique_ptr<ProjectionCommit> ProjectionDb::NewCommit() {
-  return std::make_unique<RocksCommit>(db_.get());
+std::unique_ptr<ProjectionCommit> ProjectionDb::NewCommit(CommitMode mode) {
+  return std::make_unique<RocksCommit>(db_.get(), mode);
 }
 
 absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
   auto& rocks = static_cast<RocksCommit&>(commit);
-  return FromRocks(db_->Write(rocksdb::WriteOptions(), rocks.batch()),
-                   "projection commit");
+  if (rocks.mode() == CommitMode::kNormal) {
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), rocks.batch()),
+                     "projection commit");
+  }
+  // One table file per keyspace, all ingested at once: the keyspaces take
+  // the commit whole or not at all, and once ingested it is durable.
+  rocksdb::Options options(rocksdb::DBOptions(), KeyspaceOptions(block_cache_));
+  // Compaction compresses; the file is read little before it.
+  options.compression = rocksdb::kNoCompression;
+  // Each keyspace's file is written on a thread of its own.
+  std::vector<BulkRowBatch*> written;
+  for (BulkRowBatch* rows : rocks.bulk()) {
+    if (!rows->empty()) written.push_back(rows);
+  }
+  std::vector<std::string> files;
+  std::vector<absl::Status> results(written.size());
+  for (size_t i = 0; i < written.size(); ++i) {
+    files.push_back(absl::StrCat(bulk_directory_, "/",
+                                 next_bulk_file_.fetch_add(1), ".sst"));
+  }
+  auto write_file = [&](size_t i) {
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options,
+                                  written[i]->handle());
+    absl::Status status =
+        FromRocks(writer.Open(files[i]), "projection commit: table file");
+    if (status.ok()) {
+      status = written[i]->VisitSorted([&](const BulkRowBatch::Write& write) {
+        return FromRocks(
+            write.erase ? writer.Delete(ToSlice(write.key))
+                        : writer.Put(ToSlice(write.key), ToSlice(write.value)),
+            "projection commit: table file");
+      });
+    }
+    if (status.ok()) {
+      status = FromRocks(writer.Finish(), "projection commit: table file");
+    }
+    results[i] = status;
+  };
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < written.size(); ++i) {
+    helpers.emplace_back(write_file, i);
+  }
+  if (!written.empty()) write_file(0);
+  for (std::thread& helper : helpers) helper.join();
+  absl::Status status;
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (size_t i = 0; i < written.size() && status.ok(); ++i) {
+    status = results[i];
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = written[i]->handle();
+    arg.external_files = {files[i]};
+    arg.options.move_files = true;
+    arg.options.write_global_seqno = false;
+    args.push_back(std::move(arg));
+  }
+  if (status.ok() && !args.empty()) {
+    status = FromRocks(db_->IngestExternalFiles(args), "projection commit");
+  }
+  for (const std::string& file : files) {
+    std::error_code ignored;
+    std::filesystem::remove(file, ignored);
+  }
+  return status;
 }
 
 std::unique_ptr<ProjectionReader> ProjectionDb::NewReader() {

@@ -11,18 +11,22 @@
 //
 // Writes are not fsync'd: the log is the truth, and a commit lost in a crash
 // is folded again from the checkpoint that was committed with its rows.
+// Bulk commits (rebuilds, a follower far behind the log) bypass the
+// memtables: each is a sorted table file per keyspace, ingested atomically.
 //
 // Thread-safe. Keyspace references must be released before the ProjectionDb
 // is destroyed.
 #ifndef LEADLEDGER_PROJECTIONS_PROJECTION_DB_H_
 #define LEADLEDGER_PROJECTIONS_PROJECTION_DB_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -32,6 +36,7 @@
 #include "projections/projection.h"
 
 namespace rocksdb {
+class Cache;
 class ColumnFamilyHandle;
 class DB;
 class Snapshot;
@@ -92,6 +97,17 @@ class ProjectionReader {
           visit) = 0;
 };
 
+enum class CommitMode {
+  // Reads see the commit's own writes; the commit goes through the
+  // write-ahead log.
+  kNormal,
+  // For folds whose reads never ask for what the same commit wrote, and
+  // for commits of many rows: reads see only what earlier commits stored;
+  // the writes of each keyspace are sorted into a table file, and the files
+  // are ingested into the keyspaces in one step (durable once written).
+  kBulk,
+};
+
 // The writes of one commit, over any number of keyspaces.
 class ProjectionCommit {
  public:
@@ -134,7 +150,8 @@ class ProjectionDb {
   // The checkpoint committed in `keyspace`: 0 before any commit.
   [[nodiscard]] absl::StatusOr<uint64_t> Checkpoint(const Keyspace& keyspace);
 
-  std::unique_ptr<ProjectionCommit> NewCommit();
+  std::unique_ptr<ProjectionCommit> NewCommit(
+      CommitMode mode = CommitMode::kNormal);
   // Writes `commit` atomically.
   // Errors: UNAVAILABLE on I/O errors (nothing of the commit is applied).
   [[nodiscard]] absl::Status Write(ProjectionCommit& commit);
@@ -151,7 +168,8 @@ class ProjectionDb {
     KeyspaceRef shadow;
   };
 
-  explicit ProjectionDb(std::unique_ptr<rocksdb::DB> db);
+  ProjectionDb(std::unique_ptr<rocksdb::DB> db, std::string bulk_directory,
+               std::shared_ptr<rocksdb::Cache> block_cache);
   absl::StatusOr<KeyspaceRef> NewKeyspace(absl::string_view projection,
                                           int version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -159,6 +177,11 @@ class ProjectionDb {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::unique_ptr<rocksdb::DB> db_;
+  // Where bulk commits write their table files.
+  const std::string bulk_directory_;
+  // Shared by every keyspace.
+  const std::shared_ptr<rocksdb::Cache> block_cache_;
+  std::atomic<uint64_t> next_bulk_file_{1};
   // Serializes catalog changes; reads of the map take it briefly.
   absl::Mutex mu_;
   std::map<std::string, Entry, std::less<>> catalog_ ABSL_GUARDED_BY(mu_);

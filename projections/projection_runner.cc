@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,31 @@
 #include "domain/status_macros.h"
 
 namespace leadledger::projections {
+namespace {
+
+// Chunks of events a bulk fold reads ahead.
+constexpr int kPrefetchChunks = 4;
+
+// Calls `run` with 0 to n - 1, each on a thread of its own but 0 (on this
+// one); returns once every call has.
+void InParallel(size_t n, const std::function<void(size_t)>& run) {
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < n; ++i) helpers.emplace_back(run, i);
+  if (n > 0) run(0);
+  for (std::thread& helper : helpers) helper.join();
+}
+
+// The lowest checkpoint of `shadows`.
+template <typename Shadows>
+uint64_t MinCheckpoint(const Shadows& shadows) {
+  uint64_t lowest = std::numeric_limits<uint64_t>::max();
+  for (const auto& shadow : shadows) {
+    lowest = std::min(lowest, shadow.checkpoint);
+  }
+  return lowest;
+}
+
+}  // namespace
 
 ProjectionRunner::ProjectionRunner(eventstore::EventStore* store,
                                    ProjectionDb* db,
@@ -103,6 +129,8 @@ uint64_t ProjectionRunner::LowestHealthyCheckpoint() {
 
 void ProjectionRunner::Follow() {
   while (!stop_requested_) {
+    CatchUpInBulk();
+    if (stop_requested_) return;
     absl::StatusOr<std::unique_ptr<eventstore::Subscription>> subscribed =
         store_->SubscribeAll({.from_position = LowestHealthyCheckpoint() + 1});
     if (!subscribed.ok()) {
@@ -136,10 +164,174 @@ void ProjectionRunner::Follow() {
         break;
       }
       for (const std::function<void()>& listener : listeners_) listener();
+      // Fallen far behind (a burst of appends): catch up in bulk.
+      if (LagsForBulk()) break;
     }
     absl::MutexLock lock(&mu_);
     subscription_.reset();
   }
+}
+
+bool ProjectionRunner::LagsForBulk() {
+  const uint64_t head = store_->HeadPosition();
+  absl::MutexLock fold(&fold_mu_);
+  absl::MutexLock lock(&mu_);
+  for (auto& [name, state] : states_) {
+    if (FoldsInBulk(*state, head)) return true;
+  }
+  return false;
+}
+
+bool ProjectionRunner::FoldsInBulk(const State& state, uint64_t head) {
+  return state.spec.bulk && state.error.ok() &&
+         state.checkpoint >= state.bulk_failed_at && head > state.checkpoint &&
+         head - state.checkpoint > options_.bulk_lag_events;
+}
+
+void ProjectionRunner::CatchUpInBulk() {
+  std::vector<BulkTarget> targets;
+  {
+    const uint64_t head = store_->HeadPosition();
+    absl::MutexLock fold(&fold_mu_);
+    absl::MutexLock lock(&mu_);
+    for (auto& [name, state] : states_) {
+      if (FoldsInBulk(*state, head)) {
+        targets.push_back(BulkTarget{.state = state.get(),
+                                     .keyspace = state->keyspace,
+                                     .checkpoint = state->checkpoint});
+      }
+    }
+  }
+  if (targets.empty()) return;
+  uint64_t from = std::numeric_limits<uint64_t>::max();
+  for (const BulkTarget& target : targets) {
+    from = std::min(from, target.checkpoint + 1);
+  }
+  // Runs under fold_mu_ before each commit's folding: a rebuild may have
+  // replaced a keyspace since, and a projection may have stopped.
+  auto begin_interval = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
+    absl::MutexLock lock(&mu_);
+    std::erase_if(targets, [](const BulkTarget& target) {
+      return !target.state->error.ok();
+    });
+    for (BulkTarget& target : targets) {
+      if (target.keyspace != target.state->keyspace) {
+        target.keyspace = target.state->keyspace;
+        target.checkpoint = target.state->checkpoint;
+      }
+      target.folded = target.checkpoint;
+      target.instance = target.state->spec.make();
+    }
+  };
+  auto committed = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      for (BulkTarget& target : targets) {
+        target.state->checkpoint = target.checkpoint;
+      }
+    }
+    for (const std::function<void()>& listener : listeners_) listener();
+  };
+  absl::Status folded;
+  {
+    LogPrefetcher prefetcher(store_, from, options_.rebuild_batch_events,
+                             kPrefetchChunks);
+    folded = FoldInBulk(prefetcher, targets, &fold_mu_, begin_interval,
+                        committed, [this] { return stop_requested_.load(); });
+  }
+  if (!folded.ok()) {
+    absl::MutexLock fold(&fold_mu_);
+    for (BulkTarget& target : targets) {
+      // Batch by batch from here on, which stops the fold at that event.
+      if (target.failed_at > 0) target.state->bulk_failed_at = target.failed_at;
+    }
+  }
+}
+
+absl::Status ProjectionRunner::FoldInBulk(
+    LogPrefetcher& prefetcher, std::vector<BulkTarget>& targets,
+    absl::Mutex* interval_lock, const std::function<void()>& begin_interval,
+    const std::function<void()>& committed,
+    const std::function<bool()>& cancelled) {
+  bool at_head = false;
+  while (!at_head) {
+    std::optional<absl::MutexLock> lock;
+    if (interval_lock != nullptr) lock.emplace(interval_lock);
+    begin_interval();
+    if (targets.empty()) return absl::OkStatus();
+    std::unique_ptr<ProjectionCommit> commit =
+        db_->NewCommit(CommitMode::kBulk);
+    // Each target folds into its own keyspace's rows: the targets fold side
+    // by side, each on a thread of its own.
+    std::vector<RowBatch*> rows;
+    for (BulkTarget& target : targets) {
+      rows.push_back(&commit->Rows(target.keyspace));
+    }
+    std::vector<absl::Status> results(targets.size());
+    auto first_error = [&]() -> absl::Status {
+      for (const absl::Status& result : results) {
+        if (!result.ok()) return result;
+      }
+      return absl::OkStatus();
+    };
+    int events = 0;
+    bool stop = false;
+    while (events < options_.bulk_commit_events) {
+      if (cancelled()) {
+        stop = true;
+        break;
+      }
+      ASSIGN_OR_RETURN(std::unique_ptr<EventChunk> chunk, prefetcher.Next());
+      if (chunk->events.empty()) {
+        at_head = true;
+        break;
+      }
+      events += static_cast<int>(chunk->events.size());
+      InParallel(targets.size(), [&](size_t i) {
+        BulkTarget& target = targets[i];
+        for (const DecodedEvent& decoded : chunk->decoded) {
+          const eventstore::RecordedEvent& event = decoded.recorded();
+          if (event.position <= target.folded) continue;
+          target.folded = event.position;
+          if (!target.instance->Wants(event.type)) continue;
+          absl::Status applied =
+              target.instance->ApplyDecoded(decoded, *rows[i]);
+          if (!applied.ok()) {
+            target.failed_at = event.position;
+            results[i] = absl::Status(
+                applied.code(),
+                absl::StrCat("projection ", target.state->spec.name,
+                             " at log position ", event.position, ": ",
+                             applied.message()));
+            return;
+          }
+        }
+      });
+      RETURN_IF_ERROR(first_error());
+    }
+    InParallel(targets.size(), [&](size_t i) {
+      if (targets[i].folded > targets[i].checkpoint) {
+        results[i] = targets[i].instance->Flush(*rows[i]);
+      }
+    });
+    RETURN_IF_ERROR(first_error());
+    bool any = false;
+    for (BulkTarget& target : targets) {
+      if (target.folded <= target.checkpoint) continue;
+      commit->SetCheckpoint(target.keyspace, target.folded);
+      any = true;
+    }
+    if (any) {
+      RETURN_IF_ERROR(db_->Write(*commit));
+      for (BulkTarget& target : targets) target.checkpoint = target.folded;
+      committed();
+    }
+    if (stop) {
+      return absl::CancelledError(
+          "bulk fold cancelled; it resumes from the checkpoints committed");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ProjectionRunner::FoldBatch(
@@ -147,6 +339,11 @@ absl::Status ProjectionRunner::FoldBatch(
   // A projection that cannot fold an event folds the batch up to it and
   // stops there: the batch is folded again with that limit.
   std::map<State*, std::pair<uint64_t, absl::Status>> stops;
+  std::vector<DecodedEvent> decoded;
+  decoded.reserve(events.size());
+  for (const eventstore::RecordedEvent& event : events) {
+    decoded.emplace_back(event);
+  }
   while (true) {
     std::unique_ptr<ProjectionCommit> commit = db_->NewCommit();
     std::vector<std::pair<State*, uint64_t>> advanced;
@@ -164,11 +361,12 @@ absl::Status ProjectionRunner::FoldBatch(
       if (checkpoint >= limit) continue;
       RowBatch& rows = commit->Rows(state->keyspace);
       absl::Status failure;
-      for (const eventstore::RecordedEvent& event : events) {
+      for (const DecodedEvent& decoded_event : decoded) {
+        const eventstore::RecordedEvent& event = decoded_event.recorded();
         if (event.position <= checkpoint) continue;
         if (event.position > limit) break;
         if (!state->instance->Wants(event.type)) continue;
-        failure = state->instance->Apply(event, rows);
+        failure = state->instance->ApplyDecoded(decoded_event, rows);
         if (!failure.ok()) {
           stops[state.get()] = {
               event.position,
@@ -372,10 +570,14 @@ absl::Status ProjectionRunner::RebuildSelected(
     progress(now);
   };
 
-  // Folds the events after `position`, in steps; returns once a read finds
-  // nothing new.
-  auto fold_to_head = [&]() -> absl::Status {
-    while (true) {
+  // Folds the events after `position` into `group`, in steps of one commit
+  // each; returns once a read finds nothing new.
+  auto fold_to_head = [&](const std::vector<Shadow*>& group) -> absl::Status {
+    uint64_t from = std::numeric_limits<uint64_t>::max();
+    for (const Shadow* shadow : group) {
+      from = std::min(from, shadow->checkpoint);
+    }
+    while (!group.empty()) {
       if (cancelled() || stop_requested_) {
         return absl::CancelledError(
             "rebuild cancelled; the next rebuild resumes from log position " +
@@ -383,52 +585,116 @@ absl::Status ProjectionRunner::RebuildSelected(
       }
       ASSIGN_OR_RETURN(
           std::vector<eventstore::RecordedEvent> events,
-          store_->ReadAll({.from_position = position + 1,
+          store_->ReadAll({.from_position = from + 1,
                            .max_count = options_.rebuild_batch_events}));
       if (events.empty()) return absl::OkStatus();
+      std::vector<DecodedEvent> decoded;
+      decoded.reserve(events.size());
+      for (const eventstore::RecordedEvent& event : events) {
+        decoded.emplace_back(event);
+      }
       const uint64_t last = events.back().position;
       std::unique_ptr<ProjectionCommit> commit = db_->NewCommit();
-      for (Shadow& shadow : shadows) {
-        if (shadow.checkpoint >= last) continue;
-        RowBatch& rows = commit->Rows(shadow.keyspace);
-        for (const eventstore::RecordedEvent& event : events) {
-          if (event.position <= shadow.checkpoint) continue;
-          if (!shadow.instance->Wants(event.type)) continue;
-          absl::Status applied = shadow.instance->Apply(event, rows);
+      for (Shadow* shadow : group) {
+        if (shadow->checkpoint >= last) continue;
+        RowBatch& rows = commit->Rows(shadow->keyspace);
+        for (const DecodedEvent& decoded_event : decoded) {
+          const eventstore::RecordedEvent& event = decoded_event.recorded();
+          if (event.position <= shadow->checkpoint) continue;
+          if (!shadow->instance->Wants(event.type)) continue;
+          absl::Status applied =
+              shadow->instance->ApplyDecoded(decoded_event, rows);
           if (!applied.ok()) {
             return absl::Status(
                 applied.code(),
-                absl::StrCat("projection ", shadow.state->spec.name,
+                absl::StrCat("projection ", shadow->state->spec.name,
                              " at log position ", event.position, ": ",
                              applied.message()));
           }
         }
-        RETURN_IF_ERROR(shadow.instance->Flush(rows));
-        commit->SetCheckpoint(shadow.keyspace, last);
+        RETURN_IF_ERROR(shadow->instance->Flush(rows));
+        commit->SetCheckpoint(shadow->keyspace, last);
       }
       RETURN_IF_ERROR(db_->Write(*commit));
-      for (Shadow& shadow : shadows) {
-        shadow.checkpoint = std::max(shadow.checkpoint, last);
+      for (Shadow* shadow : group) {
+        shadow->checkpoint = std::max(shadow->checkpoint, last);
       }
-      position = last;
+      from = last;
+      position = std::max(position, MinCheckpoint(shadows));
       if (absl::Now() >= next_report) {
         report(false);
         next_report = absl::Now() + options_.progress_interval;
       }
     }
+    return absl::OkStatus();
   };
 
-  RETURN_IF_ERROR(fold_to_head());
+  // Shadows whose folds allow it are filled in bulk, the others batch by
+  // batch; each group in a pass of its own.
+  std::vector<Shadow*> all;
+  std::vector<Shadow*> plain;
+  std::vector<BulkTarget> bulk;
+  for (Shadow& shadow : shadows) {
+    all.push_back(&shadow);
+    if (shadow.state->spec.bulk) {
+      bulk.push_back(BulkTarget{.state = shadow.state,
+                                .keyspace = shadow.keyspace,
+                                .checkpoint = shadow.checkpoint});
+    } else {
+      plain.push_back(&shadow);
+    }
+  }
+  RETURN_IF_ERROR(fold_to_head(plain));
+  if (!bulk.empty()) {
+    uint64_t from = std::numeric_limits<uint64_t>::max();
+    for (const BulkTarget& target : bulk) {
+      from = std::min(from, target.checkpoint + 1);
+    }
+    auto begin_interval = [&] {
+      for (BulkTarget& target : bulk) {
+        target.folded = target.checkpoint;
+        target.instance = target.state->spec.make();
+      }
+    };
+    auto committed = [&] {
+      for (Shadow& shadow : shadows) {
+        for (const BulkTarget& target : bulk) {
+          if (target.keyspace == shadow.keyspace) {
+            shadow.checkpoint = target.checkpoint;
+          }
+        }
+      }
+      position = std::max(position, MinCheckpoint(shadows));
+      if (absl::Now() >= next_report) {
+        report(false);
+        next_report = absl::Now() + options_.progress_interval;
+      }
+    };
+    absl::Status folded;
+    {
+      LogPrefetcher prefetcher(store_, from, options_.rebuild_batch_events,
+                               kPrefetchChunks);
+      folded = FoldInBulk(prefetcher, bulk, nullptr, begin_interval, committed,
+                          [&] { return cancelled() || stop_requested_; });
+    }
+    if (absl::IsCancelled(folded)) {
+      return absl::CancelledError(
+          "rebuild cancelled; the next rebuild resumes from log position " +
+          std::to_string(position));
+    }
+    RETURN_IF_ERROR(folded);
+  }
   {
     // The follower waits while the last events are folded and the shadows
     // take over, so no event falls between the two keyspaces.
     absl::MutexLock fold(&fold_mu_);
-    RETURN_IF_ERROR(fold_to_head());
+    RETURN_IF_ERROR(fold_to_head(all));
     for (Shadow& shadow : shadows) {
       RETURN_IF_ERROR(db_->Promote(shadow.state->spec.name));
       State* state = shadow.state;
       state->keyspace = db_->Live(state->spec.name);
       state->instance = state->spec.make();
+      state->bulk_failed_at = 0;
       absl::MutexLock lock(&mu_);
       state->checkpoint = shadow.checkpoint;
       state->error = absl::OkStatus();  // a rebuild cures a stopped fold

@@ -6,9 +6,16 @@
 // rows and new checkpoints in one write. Projections never see an event twice
 // or miss one, whatever the crashes.
 //
+// Catching up: projections whose spec allows it (ProjectionSpec::bulk) and
+// that lag far behind the log (a first fold, a restart after a long stop)
+// are folded in bulk first: events read and decoded ahead on a second
+// thread, and commits of tens of thousands of events written as table files
+// (CommitMode::kBulk).
+//
 // Rebuilding: a caller's thread folds the whole log into fresh shadow
-// keyspaces while the live ones keep serving, then takes the follower's lock,
-// folds the last events, and promotes each shadow in one catalog write. A
+// keyspaces while the live ones keep serving (in bulk where the spec allows
+// it), then takes the follower's lock, folds the last events, and promotes
+// each shadow in one catalog write. A
 // rebuild that stops (cancelled, crashed) leaves the live keyspace serving;
 // the next rebuild of the same version resumes from the shadow's checkpoint.
 // A projection whose stored version is not the code's is rebuilt when the
@@ -35,6 +42,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "eventstore/event_store.h"
+#include "projections/log_prefetcher.h"
 #include "projections/projection.h"
 #include "projections/projection_db.h"
 
@@ -76,6 +84,11 @@ struct ProjectionRunnerOptions {
   int rebuild_batch_events = 4096;
   // How often a rebuild reports progress.
   absl::Duration progress_interval = absl::Milliseconds(500);
+  // Bulk folds: events per commit (the memory a fold keeps between commits
+  // grows with it), and how many events the follower must lag behind the
+  // head to catch up in bulk.
+  int bulk_commit_events = 32768;
+  uint64_t bulk_lag_events = 20000;
 };
 
 class ProjectionRunner {
@@ -138,7 +151,48 @@ class ProjectionRunner {
     absl::Status error ABSL_GUARDED_BY(mu_);
     bool rebuilding ABSL_GUARDED_BY(mu_) = false;
     std::optional<RebuildProgress> progress ABSL_GUARDED_BY(mu_);
+    // A bulk catch-up failed on the event at this position: the follower
+    // folds the projection batch by batch until past it (and stops it there
+    // with the error, as for any fold).
+    uint64_t bulk_failed_at ABSL_GUARDED_BY(fold_mu_) = 0;
   };
+
+  // A keyspace a bulk fold fills, and how far.
+  struct BulkTarget {
+    State* state = nullptr;
+    KeyspaceRef keyspace;
+    std::unique_ptr<Projection> instance;
+    // The position committed, and the one folded into `instance` (written
+    // by the next commit).
+    uint64_t checkpoint = 0;
+    uint64_t folded = 0;
+    // The event its fold failed on, or 0.
+    uint64_t failed_at = 0;
+  };
+
+  // Folds the events `prefetcher` reads into `targets`, each from its own
+  // checkpoint, in kBulk commits of about bulk_commit_events events, until a
+  // read finds nothing new. `interval_lock` (when not null) is held from the
+  // start of each commit's folding to its write, and `begin_interval` runs
+  // under it first; `committed` runs after each write.
+  // Errors: CANCELLED when `cancelled` said so (after committing what was
+  // folded); the store's (nothing of the interval is written); those of an
+  // event a target cannot fold, naming the projection and the position, with
+  // that target's failed_at set (nothing of the interval is written).
+  absl::Status FoldInBulk(LogPrefetcher& prefetcher,
+                          std::vector<BulkTarget>& targets,
+                          absl::Mutex* interval_lock,
+                          const std::function<void()>& begin_interval,
+                          const std::function<void()>& committed,
+                          const std::function<bool()>& cancelled);
+  // Folds in bulk the bulk projections of the follower that lag more than
+  // bulk_lag_events behind the head, up to it.
+  void CatchUpInBulk();
+  // Whether CatchUpInBulk has something to do.
+  bool LagsForBulk();
+  // Whether the follower folds `state` in bulk with the log at `head`.
+  bool FoldsInBulk(const State& state, uint64_t head)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(fold_mu_, mu_);
 
   void Follow();
   // Folds `events` into every healthy projection and commits; marks a

@@ -11,6 +11,7 @@
 #define LEADLEDGER_PROJECTIONS_SORTED_WRITES_H_
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <utility>
@@ -39,10 +40,16 @@ class SortedWrites {
   // Applies every write in key order (a key written twice keeps the last
   // write) and forgets them.
   void Apply(RowBatch& rows) {
-    std::stable_sort(
-        writes_.begin(), writes_.end(),
-        [](const Write& a, const Write& b) { return a.key < b.key; });
-    for (const Write& write : writes_) {
+    // Sorting positions moves 4 bytes where sorting the writes would move
+    // whole strings; ties keep the order of writing.
+    std::vector<uint32_t> order(writes_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+      const int compared = writes_[a].key.compare(writes_[b].key);
+      return compared < 0 || (compared == 0 && a < b);
+    });
+    for (const uint32_t i : order) {
+      const Write& write = writes_[i];
       if (write.erase) {
         rows.Delete(write.key);
       } else {

@@ -1,8 +1,12 @@
 // Folds the read models while writing lead histories, until SIGKILLed; driven
 // by projection_crash_test. Usage:
-//   projection_crasher DIR follow|rebuild ROUND
+//   projection_crasher DIR follow|rebuild|catchup ROUND
 // "follow" keeps the read models following the log; "rebuild" also rebuilds
-// every read model over and over, so that kills land inside rebuilds.
+// every read model over and over, so that kills land inside rebuilds;
+// "catchup" first writes histories with no runner, then starts one that
+// catches up in bulk commits of a few hundred events (and falls back to
+// bulk whenever it lags a hundred events), so that kills land inside bulk
+// commits of the live read models.
 #include <atomic>
 #include <cstdio>
 #include <string>
@@ -22,11 +26,13 @@ int main(int argc, char** argv) {
   int round = 0;
   if (argc != 4 || !absl::SimpleAtoi(argv[3], &round)) {
     std::fprintf(stderr,
-                 "usage: projection_crasher DIR follow|rebuild ROUND\n");
+                 "usage: projection_crasher DIR follow|rebuild|catchup "
+                 "ROUND\n");
     return 2;
   }
   const std::string dir = argv[1];
   const bool rebuild = std::string(argv[2]) == "rebuild";
+  const bool catch_up = std::string(argv[2]) == "catchup";
   auto store = eventstore::RocksDbEventStore::Open({.path = dir + "/log"});
   auto db = projections::ProjectionDb::Open(dir + "/projections");
   if (!store.ok() || !db.ok()) {
@@ -35,8 +41,21 @@ int main(int argc, char** argv) {
                  db.status().ToString().c_str());
     return 1;
   }
+  testing::LeadHistory history(round, absl::FromUnixSeconds(1'790'000'000),
+                               absl::StrCat("r", round, "-"));
+  projections::ProjectionRunnerOptions options;
+  if (catch_up) {
+    if (absl::StatusOr<uint64_t> appended = history.Append(**store, 1500, 50);
+        !appended.ok()) {
+      std::fprintf(stderr, "append: %s\n",
+                   appended.status().ToString().c_str());
+      return 1;
+    }
+    options.bulk_commit_events = 300;
+    options.bulk_lag_events = 100;
+  }
   projections::ProjectionRunner runner(store->get(), db->get(),
-                                       projections::ReadModels({}));
+                                       projections::ReadModels({}), options);
   if (absl::Status started = runner.Start(); !started.ok()) {
     std::fprintf(stderr, "start: %s\n", started.ToString().c_str());
     return 1;
@@ -54,8 +73,6 @@ int main(int argc, char** argv) {
       }
     });
   }
-  testing::LeadHistory history(round, absl::FromUnixSeconds(1'790'000'000),
-                               absl::StrCat("r", round, "-"));
   while (true) {
     absl::StatusOr<uint64_t> appended = history.Append(**store, 20, 4);
     if (!appended.ok()) {

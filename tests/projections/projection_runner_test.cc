@@ -74,6 +74,46 @@ class CountAllProjection final : public Projection {
   int64_t pending_ = 0;
 };
 
+// LedgerProjection's rows, folded as a bulk projection must be: the count is
+// kept in memory and written in Flush, so no read asks for what the same
+// commit wrote.
+class BulkLedgerProjection final : public Projection {
+ public:
+  bool Wants(absl::string_view type) const override {
+    return type == "Noted" || type == "Poison";
+  }
+  absl::Status Apply(const eventstore::RecordedEvent& event,
+                     RowBatch& rows) override {
+    if (event.type == "Poison") {
+      return absl::DataLossError("cannot read this event");
+    }
+    ++pending_;
+    rows.Put(absl::StrCat("e/", event.position), event.payload);
+    return absl::OkStatus();
+  }
+  absl::Status Flush(RowBatch& rows) override {
+    if (pending_ == 0) return absl::OkStatus();
+    absl::StatusOr<std::optional<std::string>> count = rows.Get("count");
+    if (!count.ok()) return count.status();
+    int64_t value = 0;
+    if (count->has_value() && !absl::SimpleAtoi(**count, &value)) {
+      return absl::DataLossError("bad count");
+    }
+    rows.Put("count", absl::StrCat(value + pending_));
+    pending_ = 0;
+    return absl::OkStatus();
+  }
+
+ private:
+  int64_t pending_ = 0;
+};
+
+ProjectionSpec BulkLedger() {
+  return ProjectionSpec{.name = "bulk_ledger", .bulk = true, .make = [] {
+                          return std::make_unique<BulkLedgerProjection>();
+                        }};
+}
+
 ProjectionSpec Ledger(int version = 1) {
   return ProjectionSpec{.name = "ledger", .version = version, .make = [] {
                           return std::make_unique<LedgerProjection>();
@@ -105,13 +145,21 @@ class ProjectionRunnerTest : public ::testing::Test {
     store_.reset();
   }
 
-  void StartRunner(std::vector<ProjectionSpec> specs) {
-    runner_ = std::make_unique<ProjectionRunner>(
-        store_.get(), db_.get(), std::move(specs),
-        ProjectionRunnerOptions{.poll_interval = absl::Milliseconds(20),
-                                .rebuild_batch_events = 7,
-                                .progress_interval = absl::ZeroDuration()});
+  void StartRunner(std::vector<ProjectionSpec> specs,
+                   ProjectionRunnerOptions options = TestOptions()) {
+    runner_ = std::make_unique<ProjectionRunner>(store_.get(), db_.get(),
+                                                 std::move(specs), options);
     ASSERT_THAT(runner_->Start(), IsOk());
+  }
+
+  // Small steps, so that a few events make many of them; bulk folds commit
+  // every 16 events and start at a lag of 10.
+  static ProjectionRunnerOptions TestOptions() {
+    return ProjectionRunnerOptions{.poll_interval = absl::Milliseconds(20),
+                                   .rebuild_batch_events = 7,
+                                   .progress_interval = absl::ZeroDuration(),
+                                   .bulk_commit_events = 16,
+                                   .bulk_lag_events = 10};
   }
 
   // Appends `n` "Noted" events, each its own append, to stream `stream`.
@@ -337,6 +385,99 @@ TEST_F(ProjectionRunnerTest, ANewVersionOfAFoldRebuildsItselfOnStart) {
   EXPECT_EQ(db_->Live("ledger")->version(), 2);
   WaitFolded("ledger");
   EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+}
+
+TEST_F(ProjectionRunnerTest, CatchesUpInBulkThenFollowsBatchByBatch) {
+  Append(100);
+  StartRunner({BulkLedger(), Ledger()});
+  WaitFolded("bulk_ledger");
+  Append(20);  // live: commits per batch, after the flush
+  WaitFolded("bulk_ledger");
+  WaitFolded("ledger");
+  EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+  // Far behind again after a stop: bulk again.
+  CloseStores();
+  OpenStores();
+  Append(50);
+  StartRunner({BulkLedger(), Ledger()});
+  Append(3);
+  WaitFolded("bulk_ledger");
+  EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
+  EXPECT_EQ(Rows("bulk_ledger")["count"], "173");
+}
+
+TEST_F(ProjectionRunnerTest, ABulkCatchUpStopsAtAnEventItCannotRead) {
+  Append(30);
+  ASSERT_THAT(store_
+                  ->Append({.writes = {{.stream = "p",
+                                        .events = {{.event_id = "bad",
+                                                    .type = "Poison",
+                                                    .payload = "?"}}}}})
+                  .status(),
+              IsOk());
+  const uint64_t poison = store_->HeadPosition();
+  Append(40);
+  StartRunner({BulkLedger(), CountAll()});
+  WaitFolded("count_all");
+  EXPECT_EQ(Rows("count_all")["count"], "71");
+  std::vector<std::string> names = {"bulk_ledger"};
+  EXPECT_THAT(runner_->WaitUntilFolded(names, store_->HeadPosition(),
+                                       absl::Now() + absl::Seconds(5)),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr(absl::StrCat("log position ", poison))));
+  for (const ProjectionStatus& status : runner_->Status()) {
+    if (status.name != "bulk_ledger") continue;
+    EXPECT_EQ(status.checkpoint, poison - 1);
+    EXPECT_THAT(status.error, StatusIs(absl::StatusCode::kDataLoss));
+  }
+  EXPECT_EQ(Rows("bulk_ledger")["count"], "30");
+}
+
+TEST_F(ProjectionRunnerTest, ABulkRebuildWhileAppendingEqualsAFoldFromScratch) {
+  Append(100);
+  StartRunner({BulkLedger(), Ledger()});
+  WaitFolded("bulk_ledger");
+  const std::string before = db_->Live("bulk_ledger")->id();
+  std::atomic<bool> appending = true;
+  std::thread writer([&] {
+    while (appending) Append(1, "w");
+  });
+  ASSERT_THAT(runner_->Rebuild(
+                  {}, [](const RebuildProgress&) {}, [] { return false; }),
+              IsOk());
+  appending = false;
+  writer.join();
+  Append(5);
+  WaitFolded("bulk_ledger");
+  WaitFolded("ledger");
+  EXPECT_NE(db_->Live("bulk_ledger")->id(), before);
+  EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+}
+
+TEST_F(ProjectionRunnerTest, ACancelledBulkRebuildResumesFromItsCheckpoint) {
+  Append(200);
+  StartRunner({BulkLedger()});
+  WaitFolded("bulk_ledger");
+  int steps = 0;
+  EXPECT_THAT(runner_->Rebuild(
+                  {"bulk_ledger"}, [](const RebuildProgress&) {},
+                  [&] { return ++steps > 5; }),
+              StatusIs(absl::StatusCode::kCancelled));
+  ASSERT_NE(db_->Shadow("bulk_ledger"), nullptr);
+  auto resumed_from = db_->Checkpoint(*db_->Shadow("bulk_ledger"));
+  ASSERT_THAT(resumed_from.status(), IsOk());
+  EXPECT_GT(*resumed_from, 0u);
+  EXPECT_LT(*resumed_from, store_->HeadPosition());
+  ASSERT_THAT(
+      runner_->Rebuild(
+          {"bulk_ledger"}, [](const RebuildProgress&) {}, [] { return false; }),
+      IsOk());
+  EXPECT_EQ(db_->Shadow("bulk_ledger"), nullptr);
+  Append(3);
+  WaitFolded("bulk_ledger");
+  EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+#include "projections/overlay_rows.h"
+
+#include <utility>
+#include <vector>
+
+namespace leadledger::projections {
+
+absl::StatusOr<std::optional<std::string>> OverlayRows::Get(
+    absl::string_view key) {
+  auto it = writes_.find(key);
+  if (it != writes_.end()) return it->second;
+  return base_->Get(key);
+}
+
+void OverlayRows::Put(absl::string_view key, absl::string_view value) {
+  writes_.insert_or_assign(std::string(key), std::string(value));
+}
+
+void OverlayRows::Delete(absl::string_view key) {
+  writes_.insert_or_assign(std::string(key), std::nullopt);
+}
+
+absl::Status OverlayRows::ScanPrefix(
+    absl::string_view prefix,
+    const std::function<bool(absl::string_view, absl::string_view)>& visit) {
+  // The base's rows first, then a merge with the overlay's in key order; the
+  // overlay wins where both have a key.
+  std::vector<std::pair<std::string, std::string>> stored;
+  absl::Status scanned = base_->ScanPrefix(
+      prefix, [&](absl::string_view key, absl::string_view value) {
+        stored.emplace_back(key, value);
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  auto mine = writes_.lower_bound(prefix);
+  auto in_prefix = [&](const std::string& key) {
+    return absl::string_view(key).substr(0, prefix.size()) == prefix;
+  };
+  auto theirs = stored.begin();
+  while (true) {
+    const bool mine_left = mine != writes_.end() && in_prefix(mine->first);
+    const bool theirs_left = theirs != stored.end();
+    if (!mine_left && !theirs_left) break;
+    if (mine_left && (!theirs_left || mine->first <= theirs->first)) {
+      if (theirs_left && mine->first == theirs->first) ++theirs;
+      const std::optional<std::string>& value = mine->second;
+      const std::string& key = mine->first;
+      ++mine;
+      if (value.has_value() && !visit(key, *value)) break;
+    } else {
+      if (!visit(theirs->first, theirs->second)) break;
+      ++theirs;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void OverlayRows::Apply() {
+  for (const auto& [key, value] : writes_) {
+    if (value.has_value()) {
+      base_->Put(key, *value);
+    } else {
+      base_->Delete(key);
+    }
+  }
+  writes_.clear();
+}
+
+}  // namespace leadledger::projections

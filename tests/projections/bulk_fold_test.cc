@@ -1,0 +1,149 @@
+// Bulk folds (a follower catching up from far behind, a rebuild) against the
+// fold batch by batch: on randomized histories the read models agree key by
+// key, whatever the size of the bulk commits.
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "eventstore/rocksdb_event_store.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "projections/overlay_rows.h"
+#include "projections/projection_db.h"
+#include "projections/projection_runner.h"
+#include "projections/read_models.h"
+#include "tests/projections/lead_script.h"
+#include "tests/projections/read_model_fixture.h"
+#include "tests/testing/lead_history.h"
+#include "tests/testing/read_model_rows.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace leadledger::projections {
+namespace {
+
+using ::leadledger::testing::IsOk;
+
+class BulkFoldTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    auto store = eventstore::RocksDbEventStore::Open({.path = dir_.Sub("log")});
+    ASSERT_THAT(store.status(), IsOk());
+    store_ = std::move(*store);
+  }
+
+  // Folds the whole log into a fresh store in `directory` with `options`
+  // and returns every row; rebuilds every read model first when `rebuild`.
+  std::map<std::string, std::string> Fold(const std::string& directory,
+                                          ProjectionRunnerOptions options,
+                                          bool rebuild) {
+    auto db = ProjectionDb::Open(dir_.Sub(directory));
+    EXPECT_THAT(db.status(), IsOk());
+    if (!db.ok()) return {};
+    ProjectionRunner runner(store_.get(), db->get(), ReadModels({}), options);
+    EXPECT_THAT(runner.Start(), IsOk());
+    EXPECT_THAT(runner.WaitUntilFolded({}, store_->HeadPosition(),
+                                       absl::Now() + absl::Seconds(60)),
+                IsOk());
+    if (rebuild) {
+      EXPECT_THAT(runner.Rebuild(
+                      {}, [](const RebuildProgress&) {}, [] { return false; }),
+                  IsOk());
+    }
+    std::map<std::string, std::string> rows = testing::AllRows(**db);
+    runner.Stop();
+    return rows;
+  }
+
+  leadledger::testing::TempDir dir_;
+  std::unique_ptr<eventstore::RocksDbEventStore> store_;
+};
+
+TEST_P(BulkFoldTest, BulkAndBatchByBatchFoldsAgreeKeyByKey) {
+  const int seed = GetParam();
+  LeadScript script(store_.get(), /*auto_commit=*/false);
+  ASSERT_THAT(WriteRandomHistory(script, 3000, 1000 + seed), IsOk());
+  testing::LeadHistory generated(seed, absl::FromUnixSeconds(1'800'000'000),
+                                 "g-");
+  ASSERT_THAT(generated.Append(*store_, 4000, 50).status(), IsOk());
+
+  const std::map<std::string, std::string> batch_by_batch =
+      Fold("batch", {.bulk_lag_events = std::numeric_limits<uint64_t>::max()},
+           /*rebuild=*/false);
+  ASSERT_GT(batch_by_batch.size(), 1000u);
+  // Commits of a few hundred events, so that leads and tasks span many.
+  const ProjectionRunnerOptions bulk{.rebuild_batch_events = 97,
+                                     .bulk_commit_events = 300 + 37 * seed,
+                                     .bulk_lag_events = 0};
+  EXPECT_EQ(
+      FirstDifference(Fold("bulk", bulk, /*rebuild=*/false), batch_by_batch),
+      "");
+  EXPECT_EQ(
+      FirstDifference(Fold("rebuilt", bulk, /*rebuild=*/true), batch_by_batch),
+      "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, BulkFoldTest, ::testing::Values(1, 2, 3));
+
+// A RowBatch over a map, standing for the store.
+class MapRows final : public RowBatch {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view key) override {
+    auto it = rows.find(std::string(key));
+    if (it == rows.end()) return std::nullopt;
+    return it->second;
+  }
+  void Put(absl::string_view key, absl::string_view value) override {
+    rows[std::string(key)] = std::string(value);
+  }
+  void Delete(absl::string_view key) override { rows.erase(std::string(key)); }
+  absl::Status ScanPrefix(
+      absl::string_view prefix,
+      const std::function<bool(absl::string_view, absl::string_view)>& visit)
+      override {
+    for (auto it = rows.lower_bound(std::string(prefix));
+         it != rows.end() && absl::StartsWith(it->first, prefix); ++it) {
+      if (!visit(it->first, it->second)) break;
+    }
+    return absl::OkStatus();
+  }
+
+  std::map<std::string, std::string> rows;
+};
+
+TEST(OverlayRowsTest, ReadsSeeTheOverlayOverTheStoreUntilApplied) {
+  MapRows stored;
+  stored.rows = {{"a/1", "old"}, {"a/2", "kept"}, {"a/4", "gone"}, {"b", "x"}};
+  OverlayRows overlay;
+  overlay.Attach(stored);
+  overlay.Put("a/1", "new");
+  overlay.Put("a/3", "added");
+  overlay.Delete("a/4");
+  overlay.Delete("a/5");
+  EXPECT_EQ(*overlay.Get("a/1"), "new");
+  EXPECT_EQ(*overlay.Get("a/2"), "kept");
+  EXPECT_EQ(*overlay.Get("a/4"), std::nullopt);
+  EXPECT_EQ(stored.rows["a/1"], "old");  // nothing written yet
+  std::string scanned;
+  ASSERT_THAT(
+      overlay.ScanPrefix("a/",
+                         [&](absl::string_view key, absl::string_view value) {
+                           absl::StrAppend(&scanned, key, "=", value, " ");
+                           return true;
+                         }),
+      IsOk());
+  EXPECT_EQ(scanned, "a/1=new a/2=kept a/3=added ");
+  overlay.Apply();
+  EXPECT_EQ(
+      stored.rows,
+      (std::map<std::string, std::string>{
+          {"a/1", "new"}, {"a/2", "kept"}, {"a/3", "added"}, {"b", "x"}}));
+}
+
+}  // namespace
+}  // namespace leadledger::projections
