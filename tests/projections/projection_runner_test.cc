@@ -174,6 +174,18 @@ class ProjectionRunnerTest : public ::testing::Test {
     }
   }
 
+  // Appends an event no projection can read; returns its position.
+  uint64_t AppendPoison() {
+    EXPECT_THAT(store_
+                    ->Append({.writes = {{.stream = "p",
+                                          .events = {{.event_id = "bad",
+                                                      .type = "Poison",
+                                                      .payload = "?"}}}}})
+                    .status(),
+                IsOk());
+    return store_->HeadPosition();
+  }
+
   void WaitFolded(const std::string& name) {
     std::vector<std::string> names = {name};
     ASSERT_THAT(runner_->WaitUntilFolded(names, store_->HeadPosition(),
@@ -343,14 +355,7 @@ TEST_F(ProjectionRunnerTest, ACancelledRebuildLeavesTheLiveOneAndResumesLater) {
 
 TEST_F(ProjectionRunnerTest, AnEventItCannotReadStopsOnlyThatProjection) {
   Append(3);
-  ASSERT_THAT(store_
-                  ->Append({.writes = {{.stream = "p",
-                                        .events = {{.event_id = "bad",
-                                                    .type = "Poison",
-                                                    .payload = "?"}}}}})
-                  .status(),
-              IsOk());
-  const uint64_t poison = store_->HeadPosition();
+  const uint64_t poison = AppendPoison();
   StartRunner({Ledger(), CountAll()});
   Append(3);
   WaitFolded("count_all");
@@ -409,14 +414,7 @@ TEST_F(ProjectionRunnerTest, CatchesUpInBulkThenFollowsBatchByBatch) {
 
 TEST_F(ProjectionRunnerTest, ABulkCatchUpStopsAtAnEventItCannotRead) {
   Append(30);
-  ASSERT_THAT(store_
-                  ->Append({.writes = {{.stream = "p",
-                                        .events = {{.event_id = "bad",
-                                                    .type = "Poison",
-                                                    .payload = "?"}}}}})
-                  .status(),
-              IsOk());
-  const uint64_t poison = store_->HeadPosition();
+  const uint64_t poison = AppendPoison();
   Append(40);
   StartRunner({BulkLedger(), CountAll()});
   WaitFolded("count_all");
