@@ -156,6 +156,7 @@ LeadCommandHandler::ExecuteMergeDecision(
   const std::string key = mutation.request_id.empty()
                               ? ""
                               : absl::StrCat("request/", mutation.request_id);
+  const std::vector<LeadTurns::Turn> turns = turns_.TakeAll(lead_ids);
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     std::vector<domain::Lead> leads;
     absl::flat_hash_map<std::string, int64_t> versions;
@@ -281,6 +282,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
                      Replayed(lead_id, key, mutation));
     if (first.has_value()) return *std::move(first);
   }
+  const LeadTurns::Turn turn = turns_.Take(lead_id);
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(lead_id));
     if (mutation.expected_version.has_value() &&
@@ -399,6 +401,7 @@ LeadCommandHandler::ExecuteConversion(absl::string_view lead_id,
       return answered(committed->result);
     }
   }
+  const LeadTurns::Turn turn = turns_.Take(lead_id);
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     // The head before the lead is read: every customer created before the
     // conversion is decided is at or below it.

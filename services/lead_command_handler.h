@@ -4,6 +4,9 @@
 //   expected version -> on ABORTED (a concurrent writer won) start over,
 //   a bounded number of times with jittered back-off.
 //
+// Commands on one lead take turns in the process (LeadTurns), so only
+// writers outside it can make an append lose its race.
+//
 // Thread-safe. Folded lead states are kept between calls (LeadStateCache),
 // so a command reads only the events its lead got since it was last read.
 #ifndef LEADLEDGER_SERVICES_LEAD_COMMAND_HANDLER_H_
@@ -28,6 +31,7 @@
 #include "domain/lead_decider.h"
 #include "eventstore/event_store.h"
 #include "services/lead_state_cache.h"
+#include "services/lead_turns.h"
 
 namespace leadledger::services {
 
@@ -203,6 +207,7 @@ class LeadCommandHandler {
   IdGenerator* const ids_;
   const LeadCommandHandlerOptions options_;
   LeadStateCache cache_;
+  LeadTurns turns_;
 
   absl::Mutex jitter_mu_;
   absl::BitGen jitter_ ABSL_GUARDED_BY(jitter_mu_);

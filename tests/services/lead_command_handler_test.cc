@@ -80,9 +80,8 @@ TEST_F(LeadCommandHandlerTest, RefusedCommandWritesNothing) {
 }
 
 TEST_F(LeadCommandHandlerTest, RacingCreatesOfOneLeadCreateItOnce) {
-  // Every thread decides on an empty stream; one append wins, the others lose
-  // the race (ABORTED), decide again on the created lead and get
-  // ALREADY_EXISTS.
+  // The threads take turns: the first creates the lead, every later one
+  // decides on the created lead and gets ALREADY_EXISTS.
   constexpr int kThreads = 8;
   std::atomic<int> created = 0;
   std::atomic<int> already_exists = 0;
@@ -104,6 +103,68 @@ TEST_F(LeadCommandHandlerTest, RacingCreatesOfOneLeadCreateItOnce) {
   EXPECT_EQ(created.load(), 1);
   EXPECT_EQ(already_exists.load(), kThreads - 1);
   EXPECT_EQ(store_->HeadPosition(), 1u);
+}
+
+TEST_F(LeadCommandHandlerTest, BusyLeadNeverRunsOutOfAttempts) {
+  // One attempt each: a command that decided on a state another thread of
+  // this process replaced would be ABORTED. Taking turns, none is.
+  LeadCommandHandler handler(store_.get(), &ids_, {.max_attempts = 1});
+  ASSERT_THAT(handler.Execute("busy", Create("busy", "Busy"), {}), IsOk());
+  constexpr int kThreads = 16;
+  constexpr int kUpdatesEach = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kUpdatesEach; ++i) {
+        domain::UpdateLead update{.fields = {domain::LeadField::kDisplayName},
+                                  .now = absl::FromUnixSeconds(1'790'000'100)};
+        update.profile.display_name = absl::StrCat("writer ", t, " #", i);
+        EXPECT_THAT(handler.Execute("busy", update, {}), IsOk());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  auto events = store_->ReadStream(LeadStream("busy"), {});
+  ASSERT_THAT(events, IsOk());
+  EXPECT_EQ(events->size(), 1u + kThreads * kUpdatesEach);
+}
+
+TEST_F(LeadCommandHandlerTest, MergesAndCommandsOnTheSameLeadsTakeTurns) {
+  // Merges name their leads in either order while single-lead commands run
+  // on the same leads: turns taken in a fixed order cannot deadlock, and
+  // with one attempt each nothing loses a race inside the process.
+  LeadCommandHandler handler(store_.get(), &ids_, {.max_attempts = 1});
+  constexpr int kPairs = 12;
+  for (int i = 0; i < 2 * kPairs; ++i) {
+    const std::string id = absl::StrCat("m", i);
+    ASSERT_THAT(handler.Execute(id, Create(id, id), {}), IsOk());
+  }
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPairs; ++i) {
+    const std::string first = absl::StrCat("m", 2 * i);
+    const std::string second = absl::StrCat("m", 2 * i + 1);
+    threads.emplace_back([&, first, second, i] {
+      domain::MergeLeads merge;
+      merge.lead_ids = i % 2 == 0 ? std::vector<std::string>{first, second}
+                                  : std::vector<std::string>{second, first};
+      merge.now = absl::FromUnixSeconds(1'790'000'200);
+      EXPECT_THAT(handler.ExecuteMerge(merge, {}, {}), IsOk());
+    });
+    for (const std::string& id : {first, second}) {
+      threads.emplace_back([&, id] {
+        domain::UpdateLead update{.fields = {domain::LeadField::kContactName},
+                                  .now = absl::FromUnixSeconds(1'790'000'100)};
+        update.profile.contact_name = "Someone";
+        // The lead may already be merged away: refused, never ABORTED.
+        auto updated = handler.Execute(id, update, {});
+        if (!updated.ok()) {
+          EXPECT_THAT(updated.status(),
+                      StatusIs(absl::StatusCode::kFailedPrecondition));
+        }
+      });
+    }
+  }
+  for (auto& thread : threads) thread.join();
 }
 
 // The versions of every lead stream in the log.
