@@ -15,8 +15,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -217,8 +219,20 @@ class EventStore {
   //                        acknowledged; the call may be retried (after a
   //                        failed write the store is read-only until
   //                        reopened, and says so).
-  [[nodiscard]] virtual absl::StatusOr<AppendResult> Append(
-      AppendRequest request) = 0;
+  [[nodiscard]] absl::StatusOr<AppendResult> Append(AppendRequest request) {
+    return AppendInOrder(std::move(request), [] {});
+  }
+
+  // Append, calling `queued` once the append has its place in the commit
+  // order and before it is durable. An append queued after that moment
+  // commits after this one, so it may expect the versions this one leaves,
+  // and a process can decide its next command on a state still being
+  // written. `queued` runs on the calling thread without the store's locks;
+  // it is not called when the request is refused before it is queued
+  // (INVALID_ARGUMENT, or UNAVAILABLE when the store is closing or
+  // read-only).
+  [[nodiscard]] virtual absl::StatusOr<AppendResult> AppendInOrder(
+      AppendRequest request, absl::FunctionRef<void()> queued) = 0;
 
   // Reads events of `stream` from `options.from_version` in the given
   // direction. An unknown stream reads as empty.

@@ -338,7 +338,8 @@ RocksDbEventStore::~RocksDbEventStore() {
   delete db_;
 }
 
-absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
+absl::StatusOr<AppendResult> RocksDbEventStore::AppendInOrder(
+    AppendRequest request, absl::FunctionRef<void()> queued) {
   if (absl::Status valid = ValidateRequest(request); !valid.ok()) return valid;
   {
     absl::MutexLock lock(&failure_mu_);
@@ -356,11 +357,15 @@ absl::StatusOr<AppendResult> RocksDbEventStore::Append(AppendRequest request) {
   // no group is being written, takes every queued append (up to the group
   // limit) and writes them as one batch on its own thread; the others wait
   // for it. No thread hand-off on the way in or out.
-  std::vector<PendingAppend*> group;
   {
     absl::MutexLock lock(&queue_mu_);
     if (stopping_) return absl::UnavailableError("event store is closing");
     queue_.push_back(&pending);
+  }
+  queued();
+  std::vector<PendingAppend*> group;
+  {
+    absl::MutexLock lock(&queue_mu_);
     auto finished_or_leading = [&]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
       return pending.finished ||
              (!leader_active_ && queue_.front() == &pending);

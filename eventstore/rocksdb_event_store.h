@@ -92,7 +92,8 @@ class RocksDbEventStore final : public EventStore {
   RocksDbEventStore(const RocksDbEventStore&) = delete;
   RocksDbEventStore& operator=(const RocksDbEventStore&) = delete;
 
-  absl::StatusOr<AppendResult> Append(AppendRequest request) override;
+  absl::StatusOr<AppendResult> AppendInOrder(
+      AppendRequest request, absl::FunctionRef<void()> queued) override;
   absl::StatusOr<std::vector<RecordedEvent>> ReadStream(
       absl::string_view stream, const StreamReadOptions& options) override;
   absl::StatusOr<std::vector<RecordedEvent>> ReadAll(

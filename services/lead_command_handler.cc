@@ -3,6 +3,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -156,7 +157,8 @@ LeadCommandHandler::ExecuteMergeDecision(
   const std::string key = mutation.request_id.empty()
                               ? ""
                               : absl::StrCat("request/", mutation.request_id);
-  const std::vector<LeadTurns::Turn> turns = turns_.TakeAll(lead_ids);
+  std::vector<LeadTurns::Turn> turns = turns_.TakeAll(lead_ids);
+  for (LeadTurns::Turn& turn : turns) turn.AwaitSettled();
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     std::vector<domain::Lead> leads;
     absl::flat_hash_map<std::string, int64_t> versions;
@@ -282,29 +284,51 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
                      Replayed(lead_id, key, mutation));
     if (first.has_value()) return *std::move(first);
   }
-  const LeadTurns::Turn turn = turns_.Take(lead_id);
+  // A request with an id is answered as of its own append, which a retry
+  // may have made first: it decides on the stored lead only.
+  const bool pipelined = key.empty();
+  std::optional<LeadTurns::Turn> turn;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    ASSIGN_OR_RETURN(LeadSnapshot snapshot, Fold(lead_id));
-    if (mutation.expected_version.has_value() &&
-        snapshot.version != *mutation.expected_version) {
-      return absl::AbortedError(absl::StrCat(
-          "etag: lead ", lead_id, " is at etag ", snapshot.version, ", not ",
-          *mutation.expected_version, "; read it again"));
+    if (!turn.has_value()) turn.emplace(turns_.Take(lead_id));
+    std::shared_ptr<const LeadSnapshot> ahead =
+        pipelined ? turn->StateAhead() : nullptr;
+    if (!pipelined) turn->AwaitSettled();
+    LeadSnapshot snapshot;
+    absl::StatusOr<std::vector<domain::LeadEvent>> events;
+    while (true) {
+      if (ahead != nullptr) {
+        snapshot = *ahead;
+      } else {
+        ASSIGN_OR_RETURN(snapshot, Fold(lead_id));
+      }
+      if (mutation.expected_version.has_value() &&
+          snapshot.version != *mutation.expected_version) {
+        events = absl::AbortedError(absl::StrCat(
+            "etag: lead ", lead_id, " is at etag ", snapshot.version, ", not ",
+            *mutation.expected_version, "; read it again"));
+      } else {
+        events = domain::Decide(snapshot.lead, command);
+      }
+      if (ahead == nullptr || (events.ok() && !events->empty())) break;
+      // A refusal or a no-op must hold for the stored lead, not for a state
+      // that appends still in flight may fail to write.
+      turn->AwaitSettled();
+      ahead = nullptr;
     }
-    ASSIGN_OR_RETURN(std::vector<domain::LeadEvent> events,
-                     domain::Decide(snapshot.lead, command));
-    if (events.empty()) return snapshot;
+    if (!events.ok()) return events.status();
+    if (events->empty()) return snapshot;
 
     eventstore::StreamWrite write;
     write.stream = stream;
     write.expected_version =
         eventstore::ExpectedVersion::Exactly(snapshot.version);
     const int64_t decided_from = snapshot.version;
-    for (const domain::LeadEvent& event : events) {
+    for (const domain::LeadEvent& event : *events) {
       write.events.push_back(
           projections::EncodeLeadEvent(event, ids_->NewId()));
       snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
     }
+    snapshot.version = decided_from + static_cast<int64_t>(events->size());
     eventstore::AppendRequest request;
     request.metadata.actor = context.actor;
     request.metadata.causation_id = context.causation_id;
@@ -315,8 +339,17 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     request.idempotency_key = key;
     request.idempotency_fingerprint = mutation.fingerprint;
 
+    // Once the append is queued, the next command on the lead decides on
+    // the state it leaves instead of waiting for its fsync.
+    std::optional<LeadTurns::InFlight> in_flight;
     absl::StatusOr<eventstore::AppendResult> appended =
-        store_->Append(std::move(request));
+        store_->AppendInOrder(std::move(request), [&] {
+          if (!pipelined) return;
+          in_flight.emplace(
+              turns_.Pass(*std::move(turn),
+                          std::make_shared<const LeadSnapshot>(snapshot)));
+          turn.reset();
+        });
     if (appended.ok()) {
       if (!key.empty()) {
         // A concurrent retry may have committed first, in which case the
@@ -334,15 +367,18 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
       // version, read nothing.
       cache_.Store(lead_id, std::make_shared<const LeadSnapshot>(snapshot),
                    decided_from);
+      if (in_flight.has_value()) in_flight->Committed();
       return snapshot;
     }
+    in_flight.reset();  // failed: the next turn decides on the stored lead
     if (!absl::IsAborted(appended.status())) return appended.status();
     // With an etag the caller decided on a state that is gone: say so.
     if (mutation.expected_version.has_value()) {
       return StaleEtagError(lead_id);
     }
-    // Another writer moved the stream between our read and our append:
-    // decide again on the new state after a short, jittered pause.
+    // Another writer moved the stream between our read and our append, or
+    // an append this one was queued behind failed: decide again on the new
+    // state after a short, jittered pause.
     BackOff(attempt);
   }
   return ContentionError(lead_id, options_.max_attempts);
@@ -401,7 +437,8 @@ LeadCommandHandler::ExecuteConversion(absl::string_view lead_id,
       return answered(committed->result);
     }
   }
-  const LeadTurns::Turn turn = turns_.Take(lead_id);
+  LeadTurns::Turn turn = turns_.Take(lead_id);
+  turn.AwaitSettled();
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
     // The head before the lead is read: every customer created before the
     // conversion is decided is at or below it.
@@ -525,6 +562,12 @@ LeadCommandHandler::ExecuteCreateBatch(
       return first;
     }
   }
+  std::vector<std::string> lead_ids;
+  for (const domain::CreateLead& command : commands) {
+    lead_ids.push_back(command.lead_id);
+  }
+  std::vector<LeadTurns::Turn> turns = turns_.TakeAll(std::move(lead_ids));
+  for (LeadTurns::Turn& turn : turns) turn.AwaitSettled();
   eventstore::AppendRequest request;
   std::vector<LeadSnapshot> leads;
   for (const domain::CreateLead& command : commands) {

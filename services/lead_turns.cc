@@ -25,10 +25,56 @@ LeadTurns::Turn::~Turn() {
   if (shard_ == nullptr) return;
   absl::MutexLock lock(&shard_->mu);
   auto it = shard_->queues.find(lead_id_);
+  ++it->second.serving;
+  if (it->second.idle()) shard_->queues.erase(it);
+}
+
+std::shared_ptr<const LeadSnapshot> LeadTurns::Turn::StateAhead() const {
+  absl::MutexLock lock(&shard_->mu);
+  const Queue& queue = shard_->queues.find(lead_id_)->second;
+  return queue.in_flight > 0 ? queue.ahead : nullptr;
+}
+
+void LeadTurns::Turn::AwaitSettled() {
+  absl::MutexLock lock(&shard_->mu);
+  const Queue* queue = &shard_->queues.find(lead_id_)->second;
+  // The turn is held, so nothing new is queued for the lead meanwhile.
+  shard_->mu.Await(absl::Condition(
+      +[](const Queue* q) { return q->in_flight == 0; }, queue));
+}
+
+LeadTurns::InFlight::InFlight(InFlight&& other) noexcept
+    : shard_(std::exchange(other.shard_, nullptr)),
+      lead_id_(std::move(other.lead_id_)),
+      state_(std::move(other.state_)) {}
+
+LeadTurns::InFlight::~InFlight() { Settle(false); }
+
+void LeadTurns::InFlight::Committed() { Settle(true); }
+
+void LeadTurns::InFlight::Settle(bool committed) {
+  if (shard_ == nullptr) return;
+  absl::MutexLock lock(&shard_->mu);
+  auto it = shard_->queues.find(lead_id_);
   Queue& queue = it->second;
-  ++queue.serving;
-  // Nobody holds a ticket past this one: forget the lead.
-  if (queue.serving == queue.next_ticket) shard_->queues.erase(it);
+  --queue.in_flight;
+  // After a failure the appends queued on its state fail too; the next turn
+  // decides on the stored lead. Once none is in flight, the stored lead is
+  // the state ahead.
+  if (!committed || queue.in_flight == 0) queue.ahead = nullptr;
+  if (queue.idle()) shard_->queues.erase(it);
+  shard_ = nullptr;
+}
+
+LeadTurns::InFlight LeadTurns::Pass(Turn turn,
+                                    std::shared_ptr<const LeadSnapshot> state) {
+  Shard* shard = std::exchange(turn.shard_, nullptr);
+  absl::MutexLock lock(&shard->mu);
+  Queue& queue = shard->queues.find(turn.lead_id_)->second;
+  ++queue.in_flight;
+  queue.ahead = state;
+  ++queue.serving;  // in_flight > 0: the lead stays known
+  return InFlight(shard, std::move(turn.lead_id_), std::move(state));
 }
 
 LeadTurns::Shard& LeadTurns::ShardOf(absl::string_view lead_id) {

@@ -69,6 +69,42 @@ TEST_F(RocksDbEventStoreTest, AppendAssignsVersionsAndGaplessPositions) {
   EXPECT_EQ(store_->HeadPosition(), 3u);
 }
 
+TEST_F(RocksDbEventStoreTest, AnAppendQueuedBehindAnotherMayExpectItsVersion) {
+  // The second append is queued only once the first has its place, so it
+  // commits after it and finds the version the first one left.
+  std::thread second;
+  absl::StatusOr<AppendResult> second_result;
+  int queued_calls = 0;
+  auto first = store_->AppendInOrder(
+      OneStream("s-1", ExpectedVersion::NoStream(), {"a", "b"}), [&] {
+        ++queued_calls;
+        second = std::thread([&] {
+          second_result = store_->Append(
+              OneStream("s-1", ExpectedVersion::Exactly(1), {"c"}));
+        });
+      });
+  second.join();
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second_result, IsOk());
+  EXPECT_EQ(queued_calls, 1);
+  EXPECT_THAT(second_result->stream_versions, ElementsAre(2));
+  EXPECT_THAT(Payloads("s-1"), ElementsAre("a", "b", "c"));
+}
+
+TEST_F(RocksDbEventStoreTest, ARefusedRequestIsNeverQueued) {
+  bool queued = false;
+  EXPECT_THAT(store_->AppendInOrder(AppendRequest{}, [&] { queued = true; }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_FALSE(queued);
+  // A version conflict is found once queued: the callback ran.
+  ASSERT_THAT(Append("s-1", ExpectedVersion::NoStream(), {"a"}), IsOk());
+  EXPECT_THAT(store_->AppendInOrder(
+                  OneStream("s-1", ExpectedVersion::NoStream(), {"b"}),
+                  [&] { queued = true; }),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_TRUE(queued);
+}
+
 TEST_F(RocksDbEventStoreTest, ReadStreamReturnsTheEnvelope) {
   ASSERT_THAT(Append("s-1", ExpectedVersion::NoStream(), {"a", "b"}), IsOk());
 

@@ -127,6 +127,15 @@ TEST_F(LeadCommandHandlerTest, BusyLeadNeverRunsOutOfAttempts) {
   auto events = store_->ReadStream(LeadStream("busy"), {});
   ASSERT_THAT(events, IsOk());
   EXPECT_EQ(events->size(), 1u + kThreads * kUpdatesEach);
+  // Commands decided on states still being written: what the handler keeps
+  // is the fold of what was stored.
+  LeadCommandHandler uncached(store_.get(), &ids_, {.cached_leads = 0});
+  auto kept = handler.Load("busy");
+  auto folded = uncached.Load("busy");
+  ASSERT_THAT(kept, IsOk());
+  ASSERT_THAT(folded, IsOk());
+  EXPECT_EQ(kept->lead, folded->lead);
+  EXPECT_EQ(kept->version, folded->version);
 }
 
 TEST_F(LeadCommandHandlerTest, MergesAndCommandsOnTheSameLeadsTakeTurns) {

@@ -1,6 +1,7 @@
 #include "services/lead_turns.h"
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -108,6 +109,62 @@ TEST(LeadTurnsTest, OverlappingSetsInAnyOrderDoNotDeadlock) {
     });
   }
   for (auto& thread : threads) thread.join();
+  EXPECT_EQ(turns.busy_leads(), 0u);
+}
+
+std::shared_ptr<const LeadSnapshot> StateAt(int64_t version) {
+  auto state = std::make_shared<LeadSnapshot>();
+  state->version = version;
+  return state;
+}
+
+TEST(LeadTurnsTest, APassedTurnHandsItsStateToTheNext) {
+  LeadTurns turns;
+  LeadTurns::Turn first = turns.Take("a");
+  EXPECT_EQ(first.StateAhead(), nullptr);
+  const auto one = StateAt(1);
+  LeadTurns::InFlight first_append = turns.Pass(std::move(first), one);
+  // The turn has ended: the next one starts at once, on the state ahead.
+  LeadTurns::Turn second = turns.Take("a");
+  EXPECT_EQ(second.StateAhead(), one);
+  const auto two = StateAt(2);
+  LeadTurns::InFlight second_append = turns.Pass(std::move(second), two);
+  first_append.Committed();
+  EXPECT_EQ(turns.Take("a").StateAhead(), two);
+  second_append.Committed();
+  // Nothing in flight: the stored lead is the one to decide on.
+  EXPECT_EQ(turns.Take("a").StateAhead(), nullptr);
+  EXPECT_EQ(turns.busy_leads(), 0u);
+}
+
+TEST(LeadTurnsTest, AFailedAppendSendsTheNextTurnToTheStoredLead) {
+  LeadTurns turns;
+  std::optional<LeadTurns::InFlight> first =
+      turns.Pass(turns.Take("a"), StateAt(1));
+  LeadTurns::InFlight second = turns.Pass(turns.Take("a"), StateAt(2));
+  first.reset();  // settled without Committed(): failed
+  EXPECT_EQ(turns.Take("a").StateAhead(), nullptr);
+  EXPECT_EQ(turns.busy_leads(), 1u);  // the second append is still in flight
+  second.Committed();
+  EXPECT_EQ(turns.busy_leads(), 0u);
+}
+
+TEST(LeadTurnsTest, AwaitSettledWaitsForAppendsInFlight) {
+  LeadTurns turns;
+  std::optional<LeadTurns::InFlight> in_flight =
+      turns.Pass(turns.Take("a"), StateAt(1));
+  std::atomic<bool> settled = false;
+  std::thread waiter([&] {
+    LeadTurns::Turn turn = turns.Take("a");
+    turn.AwaitSettled();
+    settled = true;
+  });
+  AwaitQueued(turns, "a", 1);  // the waiter holds its turn
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_FALSE(settled.load());
+  in_flight->Committed();
+  waiter.join();
+  EXPECT_TRUE(settled.load());
   EXPECT_EQ(turns.busy_leads(), 0u);
 }
 
