@@ -11,7 +11,8 @@
 // cheapest RPC the server has, the health check, at the same concurrency:
 // the baseline of the same machine in the same run. Then, once the read
 // models and the scheduler have caught up with the load (settle_ms), one
-// caller classifies one lead at a time, for classify_c1_p50_us.
+// caller classifies one lead at a time, for classify_c1_p50_us, and then
+// calls the health check one at a time as its baseline (echo_c1_p50_us).
 //
 // Prints per RPC: calls, throughput, p50/p90/p99/p99.9 latency and errors by
 // code; the last line is "summary: key=value ...". A progress line goes to
@@ -57,7 +58,8 @@ ABSL_FLAG(double, zipf, 1.1, "Zipf exponent of the choice of lead");
 ABSL_FLAG(int, owners, 20, "owners the leads are spread over");
 ABSL_FLAG(std::string, mode, "both", "mixed, echo or both");
 ABSL_FLAG(int, classify_c1_calls, 300,
-          "classifications by a single caller, one at a time (0: skip)");
+          "classifications by a single caller, one at a time, and as many "
+          "health checks as their baseline (0: skip)");
 ABSL_FLAG(uint64_t, seed, 1, "random seed");
 
 namespace leadledger::bench {
@@ -218,6 +220,22 @@ class Driver {
   // each call changes its lead's classification, so each appends (and
   // fsyncs) its events. Leads of the mixed pool could already have the
   // outcome, which makes the call a no-op.
+  // The baseline of ClassifyOneAtATime: the health check, one at a time.
+  LatencyHistogram EchoOneAtATime(int calls) {
+    LatencyHistogram latency;
+    for (int i = 0; i < calls; ++i) {
+      grpc::health::v1::HealthCheckRequest request;
+      grpc::health::v1::HealthCheckResponse response;
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+      const absl::Time start = absl::Now();
+      if (health_stub_->Check(&context, request, &response).ok()) {
+        latency.Add(absl::ToInt64Microseconds(absl::Now() - start));
+      }
+    }
+    return latency;
+  }
+
   LatencyHistogram ClassifyOneAtATime(int calls) {
     LatencyHistogram latency;
     std::vector<std::string> fresh;
@@ -562,6 +580,11 @@ int Main() {
           static_cast<unsigned long long>(c1.count()), c1.Quantile(0.5),
           c1.Quantile(0.99));
       summary["classify_c1_p50_us"] = c1.Quantile(0.5);
+      LatencyHistogram echo_c1 = driver.EchoOneAtATime(c1_calls);
+      std::printf("health check, one caller: %llu calls, p50 %.0f us\n",
+                  static_cast<unsigned long long>(echo_c1.count()),
+                  echo_c1.Quantile(0.5));
+      summary["echo_c1_p50_us"] = echo_c1.Quantile(0.5);
     }
   }
   if (summary.count("mixed_qps") && summary.count("echo_qps") &&
