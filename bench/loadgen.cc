@@ -109,6 +109,8 @@ class Zipf {
 struct OpStats {
   LatencyHistogram latency;
   std::map<grpc::StatusCode, int64_t> errors;
+  // The first message of each code, to tell the reasons apart.
+  std::map<grpc::StatusCode, std::string> first_messages;
 };
 
 struct RunResult {
@@ -305,8 +307,10 @@ class Driver {
           if (tasks_.empty()) {
             op = Op::kAgenda;  // find open tasks first
           } else {
-            task = std::move(tasks_.front());
-            tasks_.pop_front();
+            // The task listed last: the one most likely still open, as a
+            // user completes a task they have just seen.
+            task = std::move(tasks_.back());
+            tasks_.pop_back();
           }
         }
       }
@@ -463,7 +467,11 @@ class Driver {
     absl::MutexLock lock(&mu_);
     OpStats& stats = result_.ops[op];
     stats.latency.Add(static_cast<uint64_t>(std::max<int64_t>(micros, 0)));
-    if (!status.ok()) ++stats.errors[status.error_code()];
+    if (!status.ok()) {
+      ++stats.errors[status.error_code()];
+      stats.first_messages.try_emplace(status.error_code(),
+                                       status.error_message());
+    }
   }
 
   std::unique_ptr<v1::LeadService::Stub> leads_stub_;
@@ -506,6 +514,12 @@ void PrintRun(const char* title, const RunResult& run) {
                 stats.latency.Quantile(0.5), stats.latency.Quantile(0.9),
                 stats.latency.Quantile(0.99), stats.latency.Quantile(0.999),
                 errors.empty() ? "-" : errors.c_str());
+  }
+  for (const auto& [op, stats] : run.ops) {
+    for (const auto& [code, message] : stats.first_messages) {
+      std::printf("  %s %s, first: %s\n", OpName(op),
+                  tools::StatusCodeName(code).c_str(), message.c_str());
+    }
   }
 }
 
