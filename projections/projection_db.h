@@ -14,6 +14,13 @@
 // Bulk commits (rebuilds, a follower far behind the log) bypass the
 // memtables: each is a sorted table file per keyspace, ingested atomically.
 //
+// A shadow is not compacted while it is filled: each bulk commit's file
+// spans the whole keyspace, so compacting as they arrive would rewrite the
+// keyspace over and over. Its files pile up instead (up to a bound that
+// keeps their memory in check, where they are merged once), and
+// CompactShadow merges them into one sorted run before the shadow is
+// promoted; from then on it is compacted as any live keyspace.
+//
 // Thread-safe. Keyspace references must be released before the ProjectionDb
 // is destroyed.
 #ifndef LEADLEDGER_PROJECTIONS_PROJECTION_DB_H_
@@ -74,6 +81,8 @@ class Keyspace {
   std::string projection_;
   std::string id_;
   int version_;
+  // Whether its automatic compaction is off (a shadow being filled).
+  mutable std::atomic<bool> compaction_deferred_{false};
 };
 
 using KeyspaceRef = std::shared_ptr<const Keyspace>;
@@ -108,6 +117,18 @@ enum class CommitMode {
   kBulk,
 };
 
+// How a keyspace is stored; for tests and status pages.
+struct KeyspaceStats {
+  int table_files = 0;
+  // Files in level 0, where flushes and overlapping ingestions land.
+  int level0_files = 0;
+  // Places a read may have to look: each level-0 file, and each other
+  // level that holds files.
+  int sorted_runs = 0;
+  // Whether RocksDB compacts it on its own (off while a shadow is filled).
+  bool auto_compactions = false;
+};
+
 // The writes of one commit, over any number of keyspaces.
 class ProjectionCommit {
  public:
@@ -140,9 +161,22 @@ class ProjectionDb {
   // Creates an empty shadow keyspace, dropping any earlier shadow.
   [[nodiscard]] absl::StatusOr<KeyspaceRef> CreateShadow(
       absl::string_view projection, int version);
+  // Merges every table file of the shadow of `projection` into one sorted
+  // run in the last level (dropping overwritten rows and deletions), and
+  // turns its automatic compaction on. A rebuild calls it before Promote, so
+  // that the promoted keyspace serves queries from compacted files; the
+  // writes it takes afterwards are compacted as in any live keyspace. Runs on
+  // the calling thread (and helpers of its own); one call per shadow at a
+  // time, not beside bulk commits to the same shadow.
+  // Errors: FAILED_PRECONDITION when there is no shadow; UNAVAILABLE on I/O
+  // errors (the shadow keeps its rows).
+  [[nodiscard]] absl::Status CompactShadow(absl::string_view projection);
   // Makes the shadow the live keyspace in one catalog write and drops the
   // old live keyspace (readers holding it keep reading it until they let go).
-  // Errors: FAILED_PRECONDITION when there is no shadow.
+  // A shadow not compacted by CompactShadow gets its automatic compaction
+  // turned on here.
+  // Errors: FAILED_PRECONDITION when there is no shadow; UNAVAILABLE on I/O
+  // errors.
   [[nodiscard]] absl::Status Promote(absl::string_view projection);
   // Forgets and drops the shadow, if any.
   [[nodiscard]] absl::Status DropShadow(absl::string_view projection);
@@ -161,6 +195,7 @@ class ProjectionDb {
 
   // Every live and shadow keyspace's id; for tests and status pages.
   std::map<std::string, std::string> CatalogForTesting();
+  KeyspaceStats Stats(const Keyspace& keyspace);
 
  private:
   struct Entry {
@@ -175,6 +210,8 @@ class ProjectionDb {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WriteCatalog(absl::string_view projection, const Entry& entry)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Turns `keyspace`'s automatic compaction off (a shadow) or on.
+  absl::Status DeferCompaction(const Keyspace& keyspace, bool defer);
 
   std::unique_ptr<rocksdb::DB> db_;
   // Where bulk commits write their table files.
