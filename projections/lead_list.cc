@@ -292,15 +292,17 @@ bool Matches(const StoredLead& stored, const LeadListQuery& query,
   return true;
 }
 
+absl::Status NoRow(absl::string_view lead_id) {
+  return absl::DataLossError(absl::StrCat("lead list: an index names lead ",
+                                          lead_id, ", which has no row"));
+}
+
 absl::StatusOr<StoredLead> ReadRow(ProjectionReader& reader,
                                    const Keyspace& keyspace,
                                    absl::string_view lead_id) {
   ASSIGN_OR_RETURN(std::optional<StoredLead> stored,
                    ReadLead(reader, keyspace, lead_id));
-  if (!stored.has_value()) {
-    return absl::DataLossError(absl::StrCat("lead list: an index names lead ",
-                                            lead_id, ", which has no row"));
-  }
+  if (!stored.has_value()) return NoRow(lead_id);
   return *std::move(stored);
 }
 
@@ -469,7 +471,39 @@ absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
   int examined = 0;
   bool more = false;
   absl::Status failure;
+  // Index entries examined whose rows are not read yet. They are read
+  // together, as many at a time as could still fit on the page, so that a
+  // page costs a few batched reads rather than one read per row.
+  std::vector<std::string> pending_keys;
+  std::vector<std::string> pending_ids;
+  auto read_pending = [&]() -> absl::Status {
+    if (pending_ids.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::vector<std::optional<StoredLead>> rows,
+                     ReadLeads(reader, keyspace, pending_ids));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (!rows[i].has_value()) return NoRow(pending_ids[i]);
+      absl::string_view key = pending_keys[i];
+      absl::string_view entry_token;
+      if (plan.text_prefix_length > 0) {
+        // The token sits between the field prefix and "\0<BE64>".
+        entry_token = key.substr(plan.text_prefix_length,
+                                 key.size() - plan.text_prefix_length - 9);
+      }
+      if (Matches(*rows[i], query, plan, entry_token)) {
+        page.leads.push_back(*std::move(rows[i]));
+      }
+    }
+    last_key = std::move(pending_keys.back());
+    pending_keys.clear();
+    pending_ids.clear();
+    return absl::OkStatus();
+  };
   auto visit = [&](absl::string_view key, absl::string_view id) {
+    if (pending_ids.size() + page.leads.size() == page_size ||
+        examined == budget) {
+      failure = read_pending();
+      if (!failure.ok()) return false;
+    }
     // Stopping on an entry not yet examined means the results go on: the
     // last page never ends with a token that leads nowhere.
     if (page.leads.size() == page_size || examined == budget) {
@@ -477,21 +511,8 @@ absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
       return false;
     }
     ++examined;
-    last_key.assign(key.data(), key.size());
-    absl::StatusOr<StoredLead> stored = ReadRow(reader, keyspace, id);
-    if (!stored.ok()) {
-      failure = stored.status();
-      return false;
-    }
-    absl::string_view entry_token;
-    if (plan.text_prefix_length > 0) {
-      // The token sits between the field prefix and "\0<BE64>".
-      entry_token = key.substr(plan.text_prefix_length,
-                               key.size() - plan.text_prefix_length - 9);
-    }
-    if (Matches(*stored, query, plan, entry_token)) {
-      page.leads.push_back(*std::move(stored));
-    }
+    pending_keys.emplace_back(key);
+    pending_ids.emplace_back(id);
     return true;
   };
   for (size_t i = resume.has_value() ? resume->range : 0;
@@ -510,6 +531,7 @@ absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
     }
     RETURN_IF_ERROR(reader.Scan(keyspace, lower, upper, plan.order, visit));
     RETURN_IF_ERROR(failure);
+    RETURN_IF_ERROR(read_pending());
   }
   if (more) page.next_page_token = EncodePageToken(hash, last_key);
   return page;
@@ -522,6 +544,22 @@ absl::StatusOr<std::optional<StoredLead>> ReadLead(ProjectionReader& reader,
                    reader.Get(keyspace, LeadRowKey(lead_id)));
   if (!row.has_value()) return std::nullopt;
   return DecodeLeadRow(*row);
+}
+
+absl::StatusOr<std::vector<std::optional<StoredLead>>> ReadLeads(
+    ProjectionReader& reader, const Keyspace& keyspace,
+    absl::Span<const std::string> lead_ids) {
+  std::vector<std::string> keys;
+  keys.reserve(lead_ids.size());
+  for (const std::string& id : lead_ids) keys.push_back(LeadRowKey(id));
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> rows,
+                   reader.MultiGet(keyspace, keys));
+  std::vector<std::optional<StoredLead>> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i].has_value()) continue;
+    ASSIGN_OR_RETURN(out[i], DecodeLeadRow(*rows[i]));
+  }
+  return out;
 }
 
 absl::StatusOr<std::optional<StoredLead>> FollowMerges(

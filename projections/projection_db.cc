@@ -368,6 +368,24 @@ class RocksReader final : public ProjectionReader {
     return value;
   }
 
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      const Keyspace& keyspace, absl::Span<const std::string> keys) override {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(options, keyspace.handle(), slices.size(), slices.data(),
+                  values.data(), statuses.data());
+    std::vector<std::optional<std::string>> out(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      RETURN_IF_ERROR(FromRocks(statuses[i], "projection read"));
+      out[i] = values[i].ToString();
+    }
+    return out;
+  }
+
   absl::Status Scan(
       const Keyspace& keyspace, absl::string_view lower,
       absl::string_view upper, ScanOrder order,

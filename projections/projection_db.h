@@ -40,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "projections/projection.h"
 
 namespace rocksdb {
@@ -96,6 +97,13 @@ class ProjectionReader {
 
   [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> Get(
       const Keyspace& keyspace, absl::string_view key) = 0;
+
+  // The values at `keys`, in their order (nullopt where there is none):
+  // Get for each, in one pass over the store that shares the work of
+  // finding their blocks.
+  // Errors: UNAVAILABLE or DATA_LOSS when the store cannot be read.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<std::optional<std::string>>>
+  MultiGet(const Keyspace& keyspace, absl::Span<const std::string> keys) = 0;
 
   // Calls `visit` for the keys in [lower, upper) in `order` until it returns
   // false. An empty `upper` means no upper bound.
