@@ -22,6 +22,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 
 namespace leadledger::projections {
@@ -81,12 +82,21 @@ constexpr uint64_t kTableFileBytes = 64 << 20;
 // of a few million events stays below it and is compacted once.
 constexpr size_t kMaxDeferredFiles = 80;
 
+// A file is compacted early when a run of this many entries holds this many
+// deletions: queues such as an owner's agenda delete at the front of their
+// range, which every scan from the front would otherwise step over.
+constexpr size_t kDeletionWindow = 4096;
+constexpr size_t kDeletionTrigger = 1024;
+
 rocksdb::ColumnFamilyOptions KeyspaceOptions(
     std::shared_ptr<rocksdb::Cache> block_cache) {
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 32 << 20;
   options.max_write_buffer_number = 3;
   options.target_file_size_base = kTableFileBytes;
+  options.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(kDeletionWindow,
+                                                    kDeletionTrigger));
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_size = 16 * 1024;
