@@ -49,7 +49,10 @@ ABSL_FLAG(int64_t, events, 2'000'000, "events of realistic histories");
 ABSL_FLAG(int64_t, leads, 1'000'000, "leads when the queries are timed");
 ABSL_FLAG(int, queries, 2000, "queries timed per kind");
 ABSL_FLAG(std::string, rebuild_child, "",
-          "internal: rebuild the read models of this directory and report");
+          "rebuild the read models of this directory and report (the "
+          "benchmark runs it in a child process; a directory kept by "
+          "--keep_dir can be rebuilt again, e.g. under a profiler)");
+ABSL_FLAG(bool, keep_dir, false, "keep the data directory at the end");
 
 namespace leadledger::bench {
 namespace {
@@ -409,6 +412,6 @@ int main(int argc, char** argv) {
   const std::string child = absl::GetFlag(FLAGS_rebuild_child);
   if (!child.empty()) return leadledger::bench::RebuildChild(child);
   const int code = leadledger::bench::Run();
-  leadledger::bench::RemoveFreshDirs();
+  if (!absl::GetFlag(FLAGS_keep_dir)) leadledger::bench::RemoveFreshDirs();
   return code;
 }

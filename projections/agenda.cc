@@ -243,25 +243,37 @@ absl::StatusOr<AgendaPage> ListAgenda(ProjectionReader& reader,
     keys.pop_back();
     page.next_page_token = EncodePageToken(hash, keys.back());
   }
+  // Each item's task row and lead name, all read in one batch: the task
+  // rows first, then the names.
+  std::vector<std::pair<std::string, std::string>> items;
+  std::vector<std::string> rows;
+  rows.reserve(2 * keys.size());
   for (const std::string& key : keys) {
     if (key.size() < prefix.size() + kFixedWidth) {
       return absl::DataLossError("agenda: malformed owner index key");
     }
-    auto [lead_id, task_id] =
-        LeadAndTask(absl::string_view(key).substr(prefix.size() + kFixedWidth));
-    ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                     reader.Get(agenda, TaskKey(lead_id, task_id)));
+    items.push_back(LeadAndTask(
+        absl::string_view(key).substr(prefix.size() + kFixedWidth)));
+    rows.push_back(TaskKey(items.back().first, items.back().second));
+  }
+  for (const auto& [lead_id, task_id] : items) {
+    rows.push_back(NameKey(lead_id));
+  }
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> values,
+                   reader.MultiGet(agenda, rows));
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto& [lead_id, task_id] = items[i];
+    const std::optional<std::string>& bytes = values[i];
     if (!bytes.has_value()) {
       return absl::DataLossError(absl::StrCat("agenda: index names task ",
                                               task_id, " of lead ", lead_id,
                                               " without its row"));
     }
     ASSIGN_OR_RETURN(StoredAgendaTask stored, DecodeAgendaRow(*bytes));
-    ASSIGN_OR_RETURN(std::optional<std::string> name,
-                     reader.Get(agenda, NameKey(lead_id)));
-    page.items.push_back(AgendaItem{.lead_id = std::move(lead_id),
-                                    .lead_display_name = name.value_or(""),
-                                    .task = std::move(stored.task)});
+    page.items.push_back(
+        AgendaItem{.lead_id = std::move(lead_id),
+                   .lead_display_name = values[items.size() + i].value_or(""),
+                   .task = std::move(stored.task)});
   }
   return page;
 }

@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "domain/lead.h"
 #include "projections/event_codec.h"
 #include "projections/projection.h"
@@ -139,6 +140,13 @@ struct LeadListPage {
 [[nodiscard]] absl::StatusOr<std::optional<StoredLead>> ReadLead(
     ProjectionReader& reader, const Keyspace& keyspace,
     absl::string_view lead_id);
+
+// Returns the rows of the leads `lead_ids`, in their order (nullopt for an
+// id without a row), read in one batch: cheaper than ReadLead for each.
+// Errors: DATA_LOSS for an unreadable row; UNAVAILABLE.
+[[nodiscard]] absl::StatusOr<std::vector<std::optional<StoredLead>>> ReadLeads(
+    ProjectionReader& reader, const Keyspace& keyspace,
+    absl::Span<const std::string> lead_ids);
 
 // Upper bound on the merges FollowMerges follows.
 inline constexpr int kMaxMergeChain = 64;

@@ -2,21 +2,27 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "domain/status_macros.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/metadata.h"
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 
 namespace leadledger::projections {
@@ -66,17 +72,97 @@ absl::string_view ToView(const rocksdb::Slice& s) {
 // read rows and index ranges.
 constexpr size_t kBlockCacheBytes = 64 << 20;
 
+// Size of the table files compactions write.
+constexpr uint64_t kTableFileBytes = 64 << 20;
+
+// Table files a shadow may pile up before they are merged into one sorted
+// run. Every file keeps its bloom filter and index in memory (and a read
+// probes the filter of each file that may hold its key), so the bound keeps
+// a rebuild's memory and its reads in check whatever the log's length; a log
+// of a few million events stays below it and is compacted once.
+constexpr size_t kMaxDeferredFiles = 80;
+
+// A file is compacted early when a run of this many entries holds this many
+// deletions: queues such as an owner's agenda delete at the front of their
+// range, which every scan from the front would otherwise step over.
+constexpr size_t kDeletionWindow = 4096;
+constexpr size_t kDeletionTrigger = 1024;
+
 rocksdb::ColumnFamilyOptions KeyspaceOptions(
     std::shared_ptr<rocksdb::Cache> block_cache) {
   rocksdb::ColumnFamilyOptions options;
   options.write_buffer_size = 32 << 20;
   options.max_write_buffer_number = 3;
+  options.target_file_size_base = kTableFileBytes;
+  options.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(kDeletionWindow,
+                                                    kDeletionTrigger));
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.block_size = 16 * 1024;
   table.block_cache = std::move(block_cache);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
+}
+
+// The options that differ between a shadow being filled (`deferred`) and a
+// keyspace compacted as usual, as SetOptions takes them.
+std::unordered_map<std::string, std::string> CompactionSettings(bool deferred) {
+  if (deferred) {
+    // Nothing compacts the files away until CompactShadow: ingestions must
+    // never wait for that.
+    const std::string never = std::to_string(1 << 30);
+    return {{"disable_auto_compactions", "true"},
+            {"level0_slowdown_writes_trigger", never},
+            {"level0_stop_writes_trigger", never},
+            {"soft_pending_compaction_bytes_limit", "0"},
+            {"hard_pending_compaction_bytes_limit", "0"}};
+  }
+  const rocksdb::ColumnFamilyOptions usual = KeyspaceOptions(nullptr);
+  return {{"disable_auto_compactions", "false"},
+          {"level0_slowdown_writes_trigger",
+           std::to_string(usual.level0_slowdown_writes_trigger)},
+          {"level0_stop_writes_trigger",
+           std::to_string(usual.level0_stop_writes_trigger)},
+          {"soft_pending_compaction_bytes_limit",
+           std::to_string(usual.soft_pending_compaction_bytes_limit)},
+          {"hard_pending_compaction_bytes_limit",
+           std::to_string(usual.hard_pending_compaction_bytes_limit)}};
+}
+
+// Merges every table file of `handle` (after flushing its memtable) into
+// sorted files of the last level, on this thread and helpers of its own.
+absl::Status CompactAllFiles(rocksdb::DB* db,
+                             rocksdb::ColumnFamilyHandle* handle) {
+  RETURN_IF_ERROR(FromRocks(db->Flush(rocksdb::FlushOptions(), handle),
+                            "projection compaction: flush"));
+  std::vector<std::string> files;
+  int last_level = 0;
+  while (true) {
+    rocksdb::ColumnFamilyMetaData meta;
+    db->GetColumnFamilyMetaData(handle, &meta);
+    files.clear();
+    bool busy = false;
+    for (const rocksdb::LevelMetaData& level : meta.levels) {
+      for (const rocksdb::SstFileMetaData& file : level.files) {
+        files.push_back(file.name);
+        busy = busy || file.being_compacted;
+      }
+      last_level = level.level;
+    }
+    // A compaction started before automatic ones were turned off (when the
+    // store opened) holds some files; none starts after it.
+    if (!busy) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  if (files.empty()) return absl::OkStatus();
+  rocksdb::CompactionOptions options;
+  options.compression = rocksdb::kDisableCompressionOption;
+  options.output_file_size_limit = kTableFileBytes;
+  options.max_subcompactions =
+      std::max(1u, std::thread::hardware_concurrency());
+  return FromRocks(db->CompactFiles(options, handle, files, last_level),
+                   "projection compaction");
 }
 
 // Catalog value: "<column family>\t<version>".
@@ -260,6 +346,8 @@ class RocksCommit final : public ProjectionCommit {
   rocksdb::WriteBatch* batch() { return indexed_.GetWriteBatch(); }
   // kBulk commits: the rows of each keyspace written.
   const std::vector<BulkRowBatch*>& bulk() const { return bulk_; }
+  // The keyspaces written.
+  const std::vector<KeyspaceRef>& keyspaces() const { return keep_; }
 
  private:
   rocksdb::DB* db_;
@@ -288,6 +376,24 @@ class RocksReader final : public ProjectionReader {
     if (status.IsNotFound()) return std::nullopt;
     RETURN_IF_ERROR(FromRocks(status, "projection read"));
     return value;
+  }
+
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      const Keyspace& keyspace, absl::Span<const std::string> keys) override {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_;
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(options, keyspace.handle(), slices.size(), slices.data(),
+                  values.data(), statuses.data());
+    std::vector<std::optional<std::string>> out(keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      RETURN_IF_ERROR(FromRocks(statuses[i], "projection read"));
+      out[i] = values[i].ToString();
+    }
+    return out;
   }
 
   absl::Status Scan(
@@ -411,6 +517,13 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "projection catalog"));
   RETURN_IF_ERROR(catalog_status);
+  // Every family opened with the options of a live keyspace: a shadow a
+  // crash interrupted goes on being filled without compactions.
+  for (const auto& [projection, entry] : db->catalog_) {
+    if (entry.shadow != nullptr) {
+      RETURN_IF_ERROR(db->DeferCompaction(*entry.shadow, true));
+    }
+  }
   // Families no entry names are leftovers of a promotion or a shadow
   // replaced before a crash.
   for (auto& [name, handle] : by_name) {
@@ -502,6 +615,7 @@ absl::StatusOr<KeyspaceRef> ProjectionDb::CreateShadow(
   Entry entry = catalog_[std::string(projection)];
   KeyspaceRef previous = entry.shadow;
   ASSIGN_OR_RETURN(entry.shadow, NewKeyspace(projection, version));
+  RETURN_IF_ERROR(DeferCompaction(*entry.shadow, true));
   RETURN_IF_ERROR(WriteCatalog(projection, entry));
   catalog_[std::string(projection)] = entry;
   if (previous != nullptr) {
@@ -520,12 +634,34 @@ absl::Status ProjectionDb::Promote(absl::string_view projection) {
   }
   Entry entry{.live = it->second.shadow, .shadow = nullptr};
   KeyspaceRef previous = it->second.live;
+  if (entry.live->compaction_deferred_) {
+    RETURN_IF_ERROR(DeferCompaction(*entry.live, false));
+  }
   RETURN_IF_ERROR(WriteCatalog(projection, entry));
   it->second = entry;
   if (previous != nullptr) {
     RETURN_IF_ERROR(FromRocks(db_->DropColumnFamily(previous->handle_),
                               absl::StrCat("drop keyspace ", previous->id())));
   }
+  return absl::OkStatus();
+}
+
+absl::Status ProjectionDb::CompactShadow(absl::string_view projection) {
+  KeyspaceRef shadow = Shadow(projection);
+  if (shadow == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("projection ", projection, " has no rebuilt keyspace"));
+  }
+  RETURN_IF_ERROR(CompactAllFiles(db_.get(), shadow->handle_));
+  return DeferCompaction(*shadow, false);
+}
+
+absl::Status ProjectionDb::DeferCompaction(const Keyspace& keyspace,
+                                           bool defer) {
+  RETURN_IF_ERROR(
+      FromRocks(db_->SetOptions(keyspace.handle_, CompactionSettings(defer)),
+                absl::StrCat("keyspace ", keyspace.id(), " options")));
+  keyspace.compaction_deferred_ = defer;
   return absl::OkStatus();
 }
 
@@ -558,6 +694,15 @@ std::unique_ptr<ProjectionCommit> ProjectionDb::NewCommit(CommitMode mode) {
 
 absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
   auto& rocks = static_cast<RocksCommit&>(commit);
+  // Before the commit, so that a failed merge leaves nothing of it applied.
+  for (const KeyspaceRef& keyspace : rocks.keyspaces()) {
+    if (!keyspace->compaction_deferred_) continue;
+    rocksdb::ColumnFamilyMetaData meta;
+    db_->GetColumnFamilyMetaData(keyspace->handle_, &meta);
+    if (meta.file_count >= kMaxDeferredFiles) {
+      RETURN_IF_ERROR(CompactAllFiles(db_.get(), keyspace->handle_));
+    }
+  }
   if (rocks.mode() == CommitMode::kNormal) {
     return FromRocks(db_->Write(rocksdb::WriteOptions(), rocks.batch()),
                      "projection commit");
@@ -625,6 +770,24 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
 
 std::unique_ptr<ProjectionReader> ProjectionDb::NewReader() {
   return std::make_unique<RocksReader>(db_.get());
+}
+
+KeyspaceStats ProjectionDb::Stats(const Keyspace& keyspace) {
+  KeyspaceStats stats;
+  rocksdb::ColumnFamilyMetaData meta;
+  db_->GetColumnFamilyMetaData(keyspace.handle_, &meta);
+  stats.table_files = static_cast<int>(meta.file_count);
+  for (const rocksdb::LevelMetaData& level : meta.levels) {
+    if (level.level == 0) {
+      stats.level0_files = static_cast<int>(level.files.size());
+      stats.sorted_runs += stats.level0_files;
+    } else if (!level.files.empty()) {
+      ++stats.sorted_runs;
+    }
+  }
+  stats.auto_compactions =
+      !db_->GetOptions(keyspace.handle_).disable_auto_compactions;
+  return stats;
 }
 
 std::map<std::string, std::string> ProjectionDb::CatalogForTesting() {

@@ -14,6 +14,13 @@
 // Bulk commits (rebuilds, a follower far behind the log) bypass the
 // memtables: each is a sorted table file per keyspace, ingested atomically.
 //
+// A shadow is not compacted while it is filled: each bulk commit's file
+// spans the whole keyspace, so compacting as they arrive would rewrite the
+// keyspace over and over. Its files pile up instead (up to a bound that
+// keeps their memory in check, where they are merged once), and
+// CompactShadow merges them into one sorted run before the shadow is
+// promoted; from then on it is compacted as any live keyspace.
+//
 // Thread-safe. Keyspace references must be released before the ProjectionDb
 // is destroyed.
 #ifndef LEADLEDGER_PROJECTIONS_PROJECTION_DB_H_
@@ -33,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "projections/projection.h"
 
 namespace rocksdb {
@@ -74,6 +82,8 @@ class Keyspace {
   std::string projection_;
   std::string id_;
   int version_;
+  // Whether its automatic compaction is off (a shadow being filled).
+  mutable std::atomic<bool> compaction_deferred_{false};
 };
 
 using KeyspaceRef = std::shared_ptr<const Keyspace>;
@@ -87,6 +97,13 @@ class ProjectionReader {
 
   [[nodiscard]] virtual absl::StatusOr<std::optional<std::string>> Get(
       const Keyspace& keyspace, absl::string_view key) = 0;
+
+  // The values at `keys`, in their order (nullopt where there is none):
+  // Get for each, in one pass over the store that shares the work of
+  // finding their blocks.
+  // Errors: UNAVAILABLE or DATA_LOSS when the store cannot be read.
+  [[nodiscard]] virtual absl::StatusOr<std::vector<std::optional<std::string>>>
+  MultiGet(const Keyspace& keyspace, absl::Span<const std::string> keys) = 0;
 
   // Calls `visit` for the keys in [lower, upper) in `order` until it returns
   // false. An empty `upper` means no upper bound.
@@ -106,6 +123,18 @@ enum class CommitMode {
   // the writes of each keyspace are sorted into a table file, and the files
   // are ingested into the keyspaces in one step (durable once written).
   kBulk,
+};
+
+// How a keyspace is stored; for tests and status pages.
+struct KeyspaceStats {
+  int table_files = 0;
+  // Files in level 0, where flushes and overlapping ingestions land.
+  int level0_files = 0;
+  // Places a read may have to look: each level-0 file, and each other
+  // level that holds files.
+  int sorted_runs = 0;
+  // Whether RocksDB compacts it on its own (off while a shadow is filled).
+  bool auto_compactions = false;
 };
 
 // The writes of one commit, over any number of keyspaces.
@@ -140,9 +169,22 @@ class ProjectionDb {
   // Creates an empty shadow keyspace, dropping any earlier shadow.
   [[nodiscard]] absl::StatusOr<KeyspaceRef> CreateShadow(
       absl::string_view projection, int version);
+  // Merges every table file of the shadow of `projection` into one sorted
+  // run in the last level (dropping overwritten rows and deletions), and
+  // turns its automatic compaction on. A rebuild calls it before Promote, so
+  // that the promoted keyspace serves queries from compacted files; the
+  // writes it takes afterwards are compacted as in any live keyspace. Runs on
+  // the calling thread (and helpers of its own); one call per shadow at a
+  // time, not beside bulk commits to the same shadow.
+  // Errors: FAILED_PRECONDITION when there is no shadow; UNAVAILABLE on I/O
+  // errors (the shadow keeps its rows).
+  [[nodiscard]] absl::Status CompactShadow(absl::string_view projection);
   // Makes the shadow the live keyspace in one catalog write and drops the
   // old live keyspace (readers holding it keep reading it until they let go).
-  // Errors: FAILED_PRECONDITION when there is no shadow.
+  // A shadow not compacted by CompactShadow gets its automatic compaction
+  // turned on here.
+  // Errors: FAILED_PRECONDITION when there is no shadow; UNAVAILABLE on I/O
+  // errors.
   [[nodiscard]] absl::Status Promote(absl::string_view projection);
   // Forgets and drops the shadow, if any.
   [[nodiscard]] absl::Status DropShadow(absl::string_view projection);
@@ -161,6 +203,7 @@ class ProjectionDb {
 
   // Every live and shadow keyspace's id; for tests and status pages.
   std::map<std::string, std::string> CatalogForTesting();
+  KeyspaceStats Stats(const Keyspace& keyspace);
 
  private:
   struct Entry {
@@ -175,6 +218,8 @@ class ProjectionDb {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WriteCatalog(absl::string_view projection, const Entry& entry)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Turns `keyspace`'s automatic compaction off (a shadow) or on.
+  absl::Status DeferCompaction(const Keyspace& keyspace, bool defer);
 
   std::unique_ptr<rocksdb::DB> db_;
   // Where bulk commits write their table files.

@@ -684,6 +684,13 @@ absl::Status ProjectionRunner::RebuildSelected(
     }
     RETURN_IF_ERROR(folded);
   }
+  // Each shadow's files merged into one sorted run before the follower
+  // waits for the switch: merging a long log's files takes a while.
+  std::vector<absl::Status> compacted(shadows.size());
+  InParallel(shadows.size(), [&](size_t i) {
+    compacted[i] = db_->CompactShadow(shadows[i].state->spec.name);
+  });
+  for (const absl::Status& status : compacted) RETURN_IF_ERROR(status);
   {
     // The follower waits while the last events are folded and the shadows
     // take over, so no event falls between the two keyspaces.

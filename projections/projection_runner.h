@@ -14,12 +14,12 @@
 //
 // Rebuilding: a caller's thread folds the whole log into fresh shadow
 // keyspaces while the live ones keep serving (in bulk where the spec allows
-// it), then takes the follower's lock, folds the last events, and promotes
-// each shadow in one catalog write. A
-// rebuild that stops (cancelled, crashed) leaves the live keyspace serving;
-// the next rebuild of the same version resumes from the shadow's checkpoint.
-// A projection whose stored version is not the code's is rebuilt when the
-// runner starts.
+// it), compacts each shadow once (ProjectionDb::CompactShadow), then takes
+// the follower's lock, folds the last events, and promotes each shadow in
+// one catalog write. A rebuild that stops (cancelled, crashed) leaves the
+// live keyspace serving; the next rebuild of the same version resumes from
+// the shadow's checkpoint. A projection whose stored version is not the
+// code's is rebuilt when the runner starts.
 //
 // Thread-safe.
 #ifndef LEADLEDGER_PROJECTIONS_PROJECTION_RUNNER_H_

@@ -26,38 +26,81 @@ class SortedWrites {
  public:
   // `value` must stay valid until Apply.
   void Put(std::string key, absl::string_view value) {
+    sorted_ = false;
     writes_.push_back(Write{std::move(key), value, false});
   }
   // Keeps `value` itself until Apply.
   void PutOwned(std::string key, std::string value) {
+    sorted_ = false;
     owned_.push_back(std::move(value));
     writes_.push_back(Write{std::move(key), owned_.back(), false});
   }
   void Delete(std::string key) {
+    sorted_ = false;
     writes_.push_back(Write{std::move(key), {}, true});
   }
 
   // Applies every write in key order (a key written twice keeps the last
   // write) and forgets them.
   void Apply(RowBatch& rows) {
+    Sort();
+    for (const uint32_t i : order_) ApplyOne(writes_[i], rows);
+    Clear();
+  }
+
+  // Applies the writes of every one of `parts` together, in key order, and
+  // forgets them; of writes to one key, the last of the last part wins.
+  // Each part may have been filled, and sorted with Sort, on a thread of its
+  // own.
+  static void ApplyMerged(std::vector<SortedWrites>& parts, RowBatch& rows) {
+    for (SortedWrites& part : parts) part.Sort();
+    std::vector<size_t> next(parts.size(), 0);
+    while (true) {
+      // Few parts: a linear pick of the smallest key beats a heap.
+      size_t pick = parts.size();
+      for (size_t p = 0; p < parts.size(); ++p) {
+        if (next[p] == parts[p].order_.size()) continue;
+        if (pick == parts.size() ||
+            parts[p].KeyAt(next[p]) <= parts[pick].KeyAt(next[pick])) {
+          pick = p;
+        }
+      }
+      if (pick == parts.size()) break;
+      const std::string& key = parts[pick].KeyAt(next[pick]);
+      // Later parts win: skip the earlier parts' writes of this key.
+      for (size_t p = 0; p < pick; ++p) {
+        while (next[p] < parts[p].order_.size() &&
+               parts[p].KeyAt(next[p]) == key) {
+          ++next[p];
+        }
+      }
+      ApplyOne(parts[pick].writes_[parts[pick].order_[next[pick]++]], rows);
+    }
+    for (SortedWrites& part : parts) part.Clear();
+  }
+
+  // Sorts the writes, once; later writes to a key replace earlier ones.
+  void Sort() {
+    if (sorted_) return;
     // Sorting positions moves 4 bytes where sorting the writes would move
     // whole strings; ties keep the order of writing.
-    std::vector<uint32_t> order(writes_.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+    order_.resize(writes_.size());
+    for (uint32_t i = 0; i < order_.size(); ++i) order_[i] = i;
+    std::sort(order_.begin(), order_.end(), [this](uint32_t a, uint32_t b) {
       const int compared = writes_[a].key.compare(writes_[b].key);
       return compared < 0 || (compared == 0 && a < b);
     });
-    for (const uint32_t i : order) {
-      const Write& write = writes_[i];
-      if (write.erase) {
-        rows.Delete(write.key);
-      } else {
-        rows.Put(write.key, write.value);
+    // Of several writes of one key, keep the last.
+    size_t kept = 0;
+    for (size_t i = 0; i < order_.size(); ++i) {
+      if (i + 1 < order_.size() &&
+          writes_[order_[i]].key == writes_[order_[i + 1]].key) {
+        continue;
       }
+      order_[kept++] = order_[i];
     }
-    writes_.clear();
-    owned_.clear();
+    order_.resize(kept);
+    sorted_ = true;
   }
 
  private:
@@ -66,7 +109,29 @@ class SortedWrites {
     absl::string_view value;
     bool erase;
   };
+
+  static void ApplyOne(const Write& write, RowBatch& rows) {
+    if (write.erase) {
+      rows.Delete(write.key);
+    } else {
+      rows.Put(write.key, write.value);
+    }
+  }
+
+  // The key of the i-th write in sorted order.
+  const std::string& KeyAt(size_t i) const { return writes_[order_[i]].key; }
+
+  void Clear() {
+    writes_.clear();
+    owned_.clear();
+    order_.clear();
+    sorted_ = false;
+  }
+
   std::vector<Write> writes_;
+  // After Sort: positions in writes_, in key order, one per key.
+  std::vector<uint32_t> order_;
+  bool sorted_ = false;
   // A deque never moves its elements, so views into them stay valid.
   std::deque<std::string> owned_;
 };

@@ -16,6 +16,7 @@
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
 #include "projections/read_models.h"
+#include "projections/sorted_writes.h"
 #include "tests/projections/lead_script.h"
 #include "tests/projections/read_model_fixture.h"
 #include "tests/testing/lead_history.h"
@@ -88,6 +89,62 @@ TEST_P(BulkFoldTest, BulkAndBatchByBatchFoldsAgreeKeyByKey) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, BulkFoldTest, ::testing::Values(1, 2, 3));
+
+// Commits that touch thousands of leads, which the lead fold writes from
+// two threads.
+TEST_F(BulkFoldTest, LargeBulkCommitsAgreeWithTheBatchByBatchFold) {
+  testing::LeadHistory generated(7, absl::FromUnixSeconds(1'800'000'000), "g-");
+  ASSERT_THAT(generated.Append(*store_, 24000, 400).status(), IsOk());
+  ASSERT_GT(generated.lead_count(), 5000u);
+  const std::map<std::string, std::string> batch_by_batch =
+      Fold("batch", {.bulk_lag_events = std::numeric_limits<uint64_t>::max()},
+           /*rebuild=*/false);
+  const ProjectionRunnerOptions bulk{.bulk_commit_events = 1 << 20,
+                                     .bulk_lag_events = 0};
+  EXPECT_EQ(
+      FirstDifference(Fold("rebuilt", bulk, /*rebuild=*/true), batch_by_batch),
+      "");
+}
+
+// Records what reaches the store, in order.
+class LoggedRows final : public RowBatch {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view) override {
+    return std::nullopt;
+  }
+  void Put(absl::string_view key, absl::string_view value) override {
+    absl::StrAppend(&log, key, "=", value, " ");
+  }
+  void Delete(absl::string_view key) override {
+    absl::StrAppend(&log, "-", key, " ");
+  }
+  absl::Status ScanPrefix(
+      absl::string_view,
+      const std::function<bool(absl::string_view, absl::string_view)>&)
+      override {
+    return absl::OkStatus();
+  }
+
+  std::string log;
+};
+
+TEST(SortedWritesTest, MergedPartsApplyInKeyOrderAndTheLastWriteWins) {
+  std::vector<SortedWrites> parts(3);
+  parts[0].Put("b", "1");
+  parts[0].Delete("d");
+  parts[0].Put("a", "x");
+  parts[0].Put("a", "y");
+  parts[1].PutOwned("c", "2");
+  parts[1].Put("b", "3");
+  parts[2].Put("e", "4");
+  parts[1].Sort();  // sorting ahead, on a thread of its own, changes nothing
+  LoggedRows rows;
+  SortedWrites::ApplyMerged(parts, rows);
+  EXPECT_EQ(rows.log, "a=y b=3 c=2 -d e=4 ");
+  // Forgotten once applied.
+  SortedWrites::ApplyMerged(parts, rows);
+  EXPECT_EQ(rows.log, "a=y b=3 c=2 -d e=4 ");
+}
 
 // A RowBatch over a map, standing for the store.
 class MapRows final : public RowBatch {

@@ -359,6 +359,53 @@ TEST_F(LeadListTest, APageExaminesBoundedEntriesAndTheTokenCompletesTheScan) {
   EXPECT_THAT(Ids(query), ElementsAre("b120", "b130", "b140"));
 }
 
+TEST_F(LeadListTest, PagesAreExactPastDeletedEntriesAndRowsTheFilterDrops) {
+  LeadScript batched(store_.get(), /*auto_commit=*/false);
+  for (int i = 0; i < 240; ++i) {
+    ASSERT_THAT(
+        batched.Create(absl::StrCat("m", i),
+                       Profile("x", i % 3 == 0 ? "u1" : "u2", "", {"common"})),
+        IsOk());
+  }
+  ASSERT_THAT(batched.Commit(), IsOk());
+  Fold();
+  // The first 150 leave the active scope: their entries there are deleted,
+  // in front of the ones that remain.
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_THAT(batched.Run(absl::StrCat("m", i),
+                            domain::MarkLeadLost{.settings = batched.settings(),
+                                                 .now = batched.Now()}),
+                IsOk());
+  }
+  ASSERT_THAT(batched.Commit(), IsOk());
+  std::vector<std::string> all;
+  std::vector<std::string> of_u1;
+  for (int i = 150; i < 240; ++i) {
+    all.push_back(absl::StrCat("m", i));
+    if (i % 3 == 0) of_u1.push_back(absl::StrCat("m", i));
+  }
+  for (int page_size : {1, 2, 7, 50, 100}) {
+    EXPECT_EQ(Ids({.page_size = page_size}), all) << page_size;
+    // The tag index serves the scan and the owner is checked on each row:
+    // pages fill from several reads of rows, most of them dropped.
+    EXPECT_EQ(Ids({.owner_id = "u1", .tag = "common", .page_size = page_size}),
+              of_u1)
+        << page_size;
+    EXPECT_EQ(Ids({.owner_id = "u1",
+                   .tag = "common",
+                   .page_size = page_size,
+                   .max_examined = 5}),
+              of_u1)
+        << page_size;
+  }
+  absl::StatusOr<LeadListPage> page =
+      Page({.owner_id = "u1", .tag = "common", .page_size = 30});
+  ASSERT_THAT(page.status(), IsOk());
+  std::vector<std::string> ids;
+  for (const StoredLead& stored : page->leads) ids.push_back(stored.lead.id);
+  EXPECT_EQ(ids, of_u1);
+}
+
 TEST_F(LeadListTest, AMergedLeadKeepsItsRowAndLeadsToTheSurvivor) {
   for (const char* id : {"a", "b", "c"}) {
     ASSERT_THAT(history_->Create(id, Profile(id)), IsOk());

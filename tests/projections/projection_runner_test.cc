@@ -1,5 +1,6 @@
 #include "projections/projection_runner.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -476,6 +477,92 @@ TEST_F(ProjectionRunnerTest, ACancelledBulkRebuildResumesFromItsCheckpoint) {
   Append(3);
   WaitFolded("bulk_ledger");
   EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
+}
+
+TEST_F(ProjectionRunnerTest, ARebuildFillsAnUncompactedShadowThenCompactsIt) {
+  Append(300);
+  StartRunner({BulkLedger()});
+  WaitFolded("bulk_ledger");
+  std::vector<KeyspaceStats> while_filled;
+  ASSERT_THAT(runner_->Rebuild(
+                  {"bulk_ledger"},
+                  [&](const RebuildProgress& progress) {
+                    KeyspaceRef shadow = db_->Shadow("bulk_ledger");
+                    if (!progress.promoted && shadow != nullptr) {
+                      while_filled.push_back(db_->Stats(*shadow));
+                    }
+                  },
+                  [] { return false; }),
+              IsOk());
+  // Commits of 16 events: the shadow takes many files, none compacted.
+  ASSERT_FALSE(while_filled.empty());
+  EXPECT_FALSE(while_filled.back().auto_compactions);
+  EXPECT_GT(while_filled.back().table_files, 5);
+  const KeyspaceStats promoted = db_->Stats(*db_->Live("bulk_ledger"));
+  EXPECT_TRUE(promoted.auto_compactions);
+  EXPECT_EQ(promoted.sorted_runs, 1);
+  EXPECT_EQ(promoted.level0_files, 0);
+  Append(3);
+  WaitFolded("bulk_ledger");
+  EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
+}
+
+TEST_F(ProjectionRunnerTest, AShadowKeepsABoundedNumberOfFiles) {
+  Append(720);
+  StartRunner({BulkLedger()},
+              ProjectionRunnerOptions{.rebuild_batch_events = 8,
+                                      .progress_interval = absl::ZeroDuration(),
+                                      .bulk_commit_events = 8,
+                                      .bulk_lag_events = 10});
+  WaitFolded("bulk_ledger");
+  int most_files = 0;
+  ASSERT_THAT(runner_->Rebuild(
+                  {"bulk_ledger"},
+                  [&](const RebuildProgress&) {
+                    KeyspaceRef shadow = db_->Shadow("bulk_ledger");
+                    if (shadow == nullptr) return;
+                    most_files =
+                        std::max(most_files, db_->Stats(*shadow).table_files);
+                  },
+                  [] { return false; }),
+              IsOk());
+  // 90 commits, merged once 80 files piled up.
+  EXPECT_GT(most_files, 40);
+  EXPECT_LE(most_files, 80);
+  EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
+}
+
+TEST_F(ProjectionRunnerTest, AReopenedStoreDefersOnlyTheShadowsCompaction) {
+  Append(200);
+  StartRunner({BulkLedger(), Ledger()});
+  WaitFolded("bulk_ledger");
+  WaitFolded("ledger");
+  int steps = 0;
+  EXPECT_THAT(
+      runner_->Rebuild(
+          {}, [](const RebuildProgress&) {}, [&] { return ++steps > 4; }),
+      StatusIs(absl::StatusCode::kCancelled));
+  // As after a crash: the next start finds the shadows half filled.
+  CloseStores();
+  OpenStores();
+  for (const std::string name : {"bulk_ledger", "ledger"}) {
+    ASSERT_NE(db_->Shadow(name), nullptr) << name;
+    EXPECT_FALSE(db_->Stats(*db_->Shadow(name)).auto_compactions) << name;
+    EXPECT_TRUE(db_->Stats(*db_->Live(name)).auto_compactions) << name;
+  }
+  StartRunner({BulkLedger(), Ledger()});  // resumes the rebuild
+  for (int i = 0; i < 1000 && (db_->Shadow("bulk_ledger") != nullptr ||
+                               db_->Shadow("ledger") != nullptr);
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  Append(3);
+  for (const std::string name : {"bulk_ledger", "ledger"}) {
+    EXPECT_EQ(db_->Shadow(name), nullptr) << name;
+    EXPECT_TRUE(db_->Stats(*db_->Live(name)).auto_compactions) << name;
+    WaitFolded(name);
+    EXPECT_EQ(Rows(name), FoldFromScratch()) << name;
+  }
 }
 
 }  // namespace
