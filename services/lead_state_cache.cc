@@ -62,8 +62,10 @@ void LeadStateCache::Store(absl::string_view lead_id,
   }
   auto& snapshots = it->second.snapshots;
   // The same version again replaces its slot, then the snapshot it was
-  // folded from, then an empty slot; otherwise the least recently used slot
-  // (the last) goes.
+  // folded from, then an empty slot, then the newest snapshot below it (a
+  // command decided on a state still being written was folded from none
+  // kept, and it supersedes the commands' snapshot, not the scheduler's
+  // older one); otherwise the least recently used slot (the last) goes.
   auto find = [&](auto matches) {
     for (size_t i = 0; i < kSnapshotsPerLead; ++i) {
       if (matches(snapshots[i])) return i;
@@ -80,6 +82,15 @@ void LeadStateCache::Store(absl::string_view lead_id,
   }
   if (slot == kSnapshotsPerLead) {
     slot = find([](const auto& kept) { return kept == nullptr; });
+  }
+  if (slot == kSnapshotsPerLead) {
+    for (size_t i = 0; i < kSnapshotsPerLead; ++i) {
+      if (snapshots[i]->version < snapshot->version &&
+          (slot == kSnapshotsPerLead ||
+           snapshots[i]->version > snapshots[slot]->version)) {
+        slot = i;
+      }
+    }
   }
   if (slot == kSnapshotsPerLead) slot = kSnapshotsPerLead - 1;
   snapshots[slot] = std::move(snapshot);

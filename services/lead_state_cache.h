@@ -64,7 +64,7 @@ class LeadStateCache {
 
   // Keeps `snapshot` as lead `lead_id`'s, in place of the snapshot at
   // version `folded_from` (the one it was folded from, if still kept), else
-  // of the least recently used one.
+  // of the newest one below it, else of the least recently used one.
   void Store(absl::string_view lead_id,
              std::shared_ptr<const LeadSnapshot> snapshot,
              int64_t folded_from = -1);

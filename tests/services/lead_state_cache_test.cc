@@ -64,6 +64,19 @@ TEST(LeadStateCacheTest, AFoldForwardReplacesTheSnapshotItStartedFrom) {
   EXPECT_EQ(VersionFound(cache, "a", 1000), 19);
 }
 
+TEST(LeadStateCacheTest, AFoldFromAStateNotKeptReplacesTheNewestBelowIt) {
+  LeadStateCache cache(1000);
+  cache.Store("a", At(2));                        // the scheduler's
+  cache.Store("a", At(10));                       // the commands'
+  EXPECT_EQ(VersionFound(cache, "a", 1000), 10);  // the scheduler's is last
+  // A command decided on version 11, which was still being written and is
+  // not kept: its state supersedes the commands' snapshot, and the
+  // scheduler keeps its own.
+  cache.Store("a", At(12), 11);
+  EXPECT_EQ(VersionFound(cache, "a", 5), 2);
+  EXPECT_EQ(VersionFound(cache, "a", 1000), 12);
+}
+
 TEST(LeadStateCacheTest, DropsTheLeastRecentlyUsedLeadsBeyondItsBound) {
   // 16 shards of one lead each.
   LeadStateCache cache(16);
