@@ -50,7 +50,8 @@ LeadCommandHandler::LeadCommandHandler(eventstore::EventStore* store,
     : store_(store),
       ids_(ids),
       options_(options),
-      cache_(options.cached_leads) {}
+      cache_(options.cached_leads),
+      backoff_(options.backoff_step) {}
 
 absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
     absl::string_view lead_id, std::optional<int64_t> last_version) {
@@ -105,17 +106,6 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Load(
     return absl::NotFoundError(absl::StrCat("lead ", lead_id, " not found"));
   }
   return snapshot;
-}
-
-void LeadCommandHandler::BackOff(int attempt) {
-  absl::Duration pause;
-  {
-    absl::MutexLock lock(&jitter_mu_);
-    pause = absl::Nanoseconds(absl::Uniform<int64_t>(
-        jitter_, 0,
-        absl::ToInt64Nanoseconds(options_.backoff_step * attempt) + 1));
-  }
-  absl::SleepFor(pause);
 }
 
 absl::StatusOr<LeadCommandHandler::MergeResult>
@@ -237,7 +227,7 @@ LeadCommandHandler::ExecuteMergeDecision(
                                              " changed concurrently; read it "
                                              "again"));
     }
-    BackOff(attempt);
+    backoff_.Pause(attempt);
   }
   return absl::AbortedError(absl::StrCat(
       "merge: the leads changed concurrently ", options_.max_attempts,
@@ -379,7 +369,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     // Another writer moved the stream between our read and our append, or
     // an append this one was queued behind failed: decide again on the new
     // state after a short, jittered pause.
-    BackOff(attempt);
+    backoff_.Pause(attempt);
   }
   return ContentionError(lead_id, options_.max_attempts);
 }
@@ -522,7 +512,7 @@ LeadCommandHandler::ExecuteConversion(absl::string_view lead_id,
     if (mutation.expected_version.has_value()) {
       return StaleEtagError(lead_id);
     }
-    BackOff(attempt);
+    backoff_.Pause(attempt);
   }
   return ContentionError(lead_id, options_.max_attempts);
 }

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -30,6 +29,7 @@
 #include "domain/lead_commands.h"
 #include "domain/lead_decider.h"
 #include "eventstore/event_store.h"
+#include "services/jittered_backoff.h"
 #include "services/lead_state_cache.h"
 #include "services/lead_turns.h"
 
@@ -196,8 +196,6 @@ class LeadCommandHandler {
       const std::function<absl::StatusOr<domain::MergeDecision>(
           const std::vector<domain::Lead>&)>& decide,
       const CallContext& context, const MutationOptions& mutation);
-  // Sleeps a random, growing moment before attempt `attempt` + 1.
-  void BackOff(int attempt);
   // The first response to request `key`, if it was already answered.
   absl::StatusOr<std::optional<LeadSnapshot>> Replayed(
       absl::string_view lead_id, const std::string& key,
@@ -208,9 +206,7 @@ class LeadCommandHandler {
   const LeadCommandHandlerOptions options_;
   LeadStateCache cache_;
   LeadTurns turns_;
-
-  absl::Mutex jitter_mu_;
-  absl::BitGen jitter_ ABSL_GUARDED_BY(jitter_mu_);
+  JitteredBackOff backoff_;
 };
 
 }  // namespace leadledger::services

@@ -574,13 +574,15 @@ absl::Status LeadServiceImpl::DoFindDuplicates(
       }
     }
   }
-  for (const std::string& id : domain::SelectDuplicates(lead_id, matches)) {
-    ASSIGN_OR_RETURN(std::optional<projections::StoredLead> duplicate,
-                     projections::ReadLead(*reader, *leads, id));
-    if (!duplicate.has_value()) continue;
+  const std::vector<std::string> selected =
+      domain::SelectDuplicates(lead_id, matches);
+  ASSIGN_OR_RETURN(std::vector<std::optional<projections::StoredLead>> rows,
+                   projections::ReadLeads(*reader, *leads, selected));
+  for (size_t i = 0; i < selected.size(); ++i) {
+    if (!rows[i].has_value()) continue;
     v1::Duplicate* out = response.add_duplicates();
-    *out->mutable_lead() = LeadToProto(duplicate->lead, duplicate->version);
-    for (v1::DuplicateCriterion criterion : criteria[id]) {
+    *out->mutable_lead() = LeadToProto(rows[i]->lead, rows[i]->version);
+    for (v1::DuplicateCriterion criterion : criteria[selected[i]]) {
       out->add_criteria(criterion);
     }
   }

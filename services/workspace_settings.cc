@@ -47,7 +47,8 @@ WorkspaceSettingsStore::WorkspaceSettingsStore(
       defaults_(std::make_shared<const domain::WorkspaceSettings>(
           std::move(defaults))),
       options_(options),
-      cached_{.settings = defaults_} {}
+      cached_{.settings = defaults_},
+      backoff_(options.backoff_step) {}
 
 std::shared_ptr<const domain::WorkspaceSettings>
 WorkspaceSettingsStore::Current() const {
@@ -116,17 +117,6 @@ absl::StatusOr<WorkspaceSettingsSnapshot> WorkspaceSettingsStore::LoadAt(
                      " (it ends at ", snapshot.version, ")"));
   }
   return snapshot;
-}
-
-void WorkspaceSettingsStore::BackOff(int attempt) {
-  absl::Duration pause;
-  {
-    absl::MutexLock lock(&jitter_mu_);
-    pause = absl::Nanoseconds(absl::Uniform<int64_t>(
-        jitter_, 0,
-        absl::ToInt64Nanoseconds(options_.backoff_step * attempt) + 1));
-  }
-  absl::SleepFor(pause);
 }
 
 absl::StatusOr<std::optional<WorkspaceSettingsSnapshot>>
@@ -222,7 +212,7 @@ absl::StatusOr<WorkspaceSettingsSnapshot> WorkspaceSettingsStore::Execute(
     }
     // Another writer moved the stream between our read and our append:
     // catch up with it and decide again after a short, jittered pause.
-    BackOff(attempt);
+    backoff_.Pause(attempt);
     ASSIGN_OR_RETURN(snapshot, Refresh());
   }
   return absl::AbortedError(absl::StrCat(

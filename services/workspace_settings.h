@@ -23,13 +23,13 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "domain/id_generator.h"
 #include "domain/workspace.h"
 #include "eventstore/event_store.h"
+#include "services/jittered_backoff.h"
 #include "services/lead_command_handler.h"
 
 namespace leadledger::services {
@@ -124,8 +124,6 @@ class WorkspaceSettingsStore {
   // The first response to request `key`, if it was already answered.
   absl::StatusOr<std::optional<WorkspaceSettingsSnapshot>> Replayed(
       const std::string& key, const MutationOptions& mutation);
-  // Sleeps a random, growing moment before attempt `attempt` + 1.
-  void BackOff(int attempt);
 
   eventstore::EventStore* const log_;
   IdGenerator* const ids_;
@@ -135,8 +133,7 @@ class WorkspaceSettingsStore {
   mutable absl::Mutex mu_;
   WorkspaceSettingsSnapshot cached_ ABSL_GUARDED_BY(mu_);
 
-  absl::Mutex jitter_mu_;
-  absl::BitGen jitter_ ABSL_GUARDED_BY(jitter_mu_);
+  JitteredBackOff backoff_;
 };
 
 }  // namespace leadledger::services
