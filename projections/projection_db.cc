@@ -182,6 +182,18 @@ absl::StatusOr<CatalogValue> ParseCatalogValue(absl::string_view value) {
   return out;
 }
 
+// Visits the entries of `it` under `prefix` until `visit` returns false.
+absl::Status ScanPrefixOf(
+    rocksdb::Iterator& it, absl::string_view prefix,
+    const std::function<bool(absl::string_view, absl::string_view)>& visit) {
+  for (it.Seek(ToSlice(prefix)); it.Valid(); it.Next()) {
+    absl::string_view key = ToView(it.key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, ToView(it.value()))) break;
+  }
+  return FromRocks(it.status(), "projection scan");
+}
+
 class RocksRowBatch final : public RowBatch {
  public:
   RocksRowBatch(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
@@ -216,12 +228,7 @@ class RocksRowBatch final : public RowBatch {
         db_->NewIterator(rocksdb::ReadOptions(), handle_));
     std::unique_ptr<rocksdb::Iterator> it(
         batch_->NewIteratorWithBase(handle_, base.release()));
-    for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
-      absl::string_view key = ToView(it->key());
-      if (key.substr(0, prefix.size()) != prefix) break;
-      if (!visit(key, ToView(it->value()))) break;
-    }
-    return FromRocks(it->status(), "projection scan");
+    return ScanPrefixOf(*it, prefix, visit);
   }
 
  private:
@@ -267,12 +274,7 @@ class BulkRowBatch final : public RowBatch {
       override {
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), handle_));
-    for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
-      absl::string_view key = ToView(it->key());
-      if (key.substr(0, prefix.size()) != prefix) break;
-      if (!visit(key, ToView(it->value()))) break;
-    }
-    return FromRocks(it->status(), "projection scan");
+    return ScanPrefixOf(*it, prefix, visit);
   }
 
   rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
