@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -17,7 +18,9 @@
 #include "domain/overloaded.h"
 #include "domain/status_macros.h"
 #include "projections/agenda.h"
+#include "projections/decoded_event.h"
 #include "projections/event_codec.h"
+#include "projections/lead_event_types.h"
 
 namespace leadledger::services {
 namespace {
@@ -47,27 +50,35 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
  public:
   explicit Reactor(FollowUpScheduler* scheduler) : scheduler_(scheduler) {}
 
+  // Every lead event: the reactor folds the leads it sees, so that planning
+  // a follow-up rarely reads a stream (see KeptLeadAt).
   bool Wants(absl::string_view type) const override {
-    return type == "LeadClassified" || type == "TaskCompleted";
+    return projections::IsLeadEventType(type);
   }
 
   absl::Status Apply(const eventstore::RecordedEvent& event,
-                     projections::RowBatch&) override {
-    if (event.stream.substr(0, kLeadStreamPrefix.size()) != kLeadStreamPrefix) {
+                     projections::RowBatch& rows) override {
+    return ApplyDecoded(projections::DecodedEvent(event), rows);
+  }
+
+  absl::Status ApplyDecoded(const projections::DecodedEvent& decoded_event,
+                            projections::RowBatch&) override {
+    const eventstore::RecordedEvent& event = decoded_event.recorded();
+    absl::string_view lead_id = event.stream;
+    if (!absl::ConsumePrefix(&lead_id, kLeadStreamPrefix)) {
       return absl::OkStatus();
     }
-    const std::string lead_id(event.stream.substr(kLeadStreamPrefix.size()));
-    ASSIGN_OR_RETURN(domain::LeadEvent decoded,
-                     projections::DecodeLeadEvent(event));
-    const domain::WorkspaceSettings settings = scheduler_->settings_();
+    RETURN_IF_ERROR(decoded_event.lead().status());
+    const domain::LeadEvent& decoded = *decoded_event.lead();
+    const LeadSnapshot* kept = FoldIntoKept(lead_id, event, decoded);
     std::string outcome_id;
     if (const auto* classified =
             std::get_if<domain::LeadClassified>(&decoded)) {
       outcome_id = classified->outcome_id;
     } else if (const auto* completed =
                    std::get_if<domain::TaskCompleted>(&decoded)) {
-      const domain::Outcome* outcome =
-          domain::FindOutcome(settings.catalogue, completed->outcome_id);
+      const domain::Outcome* outcome = domain::FindOutcome(
+          scheduler_->settings_().catalogue, completed->outcome_id);
       // A classifying outcome schedules from the LeadClassified that
       // follows this event.
       if (outcome == nullptr || outcome->classifies) return absl::OkStatus();
@@ -78,23 +89,25 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
 
     // The plan reads the lead as the event left it, so that a replay plans
     // the same task whatever happened to the lead since.
-    absl::StatusOr<LeadSnapshot> then =
-        handler().LoadAt(lead_id, event.stream_version);
-    while (!then.ok() && !absl::IsDataLoss(then.status()) &&
-           !EffectNoLongerApplies(then.status())) {
-      if (scheduler_->stopping_) return absl::CancelledError("stopping");
-      absl::SleepFor(scheduler_->options_.retry_interval);
-      then = handler().LoadAt(lead_id, event.stream_version);
+    const LeadSnapshot* then = kept;
+    absl::StatusOr<LeadSnapshot> read;
+    if (then == nullptr) {
+      read = ReadLeadAt(lead_id, event.stream_version);
+      if (!read.ok()) {
+        // An effect that no longer applies is dropped; data loss and a stop
+        // end the fold here.
+        return EffectNoLongerApplies(read.status()) ? absl::OkStatus()
+                                                    : read.status();
+      }
+      then = &*read;
     }
-    if (!then.ok()) {
-      return absl::IsDataLoss(then.status()) ? then.status() : absl::OkStatus();
-    }
+    const domain::WorkspaceSettings settings = scheduler_->settings_();
     std::optional<domain::ScheduleFollowUp> plan = domain::PlanFollowUp(
         then->lead, outcome_id, event.event_id, domain::TimeOf(decoded),
         scheduler_->options_.owner_zone, settings);
     if (!plan.has_value()) return absl::OkStatus();
     auto [lead, inserted] = planned_.try_emplace(lead_id);
-    if (inserted) order_.push_back(lead_id);
+    if (inserted) order_.emplace_back(lead_id);
     lead->second.push_back(PlannedEffect{
         .command = *std::move(plan),
         .context = CallContext{.actor = kSchedulerActor,
@@ -155,11 +168,79 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
 
   LeadCommandHandler& handler() { return *scheduler_->handler_; }
 
+  // Folds `event` into the kept state of lead `lead_id` when the state just
+  // before it is kept (or the event starts the stream), and returns the
+  // state it leaves; nullptr otherwise. Every lead event passes here in log
+  // order, so a lead seen since the reactor started is never read again.
+  const LeadSnapshot* FoldIntoKept(absl::string_view lead_id,
+                                   const eventstore::RecordedEvent& event,
+                                   const domain::LeadEvent& decoded) {
+    LeadSnapshot* kept = FindKept(lead_id);
+    if (kept == nullptr && event.stream_version == 0) kept = &Keep(lead_id);
+    if (kept == nullptr || kept->version != event.stream_version - 1) {
+      return nullptr;
+    }
+    kept->lead = domain::Evolve(std::move(kept->lead), decoded);
+    kept->version = event.stream_version;
+    kept->log_position = event.position;
+    return kept;
+  }
+
+  // The kept state of lead `lead_id`, or nullptr.
+  LeadSnapshot* FindKept(absl::string_view lead_id) {
+    if (auto it = recent_.find(lead_id); it != recent_.end()) {
+      return &it->second;
+    }
+    auto it = older_.find(lead_id);
+    if (it == older_.end()) return nullptr;
+    LeadSnapshot state = std::move(it->second);
+    older_.erase(it);
+    LeadSnapshot& kept = Keep(lead_id);
+    kept = std::move(state);
+    return &kept;
+  }
+
+  // A fresh kept state for lead `lead_id`. The leads seen least recently go
+  // first: when the recent half is full it becomes the older half, and the
+  // older half is dropped.
+  LeadSnapshot& Keep(absl::string_view lead_id) {
+    const size_t half =
+        std::max<size_t>(1, scheduler_->options_.kept_leads / 2);
+    if (recent_.size() >= half) {
+      older_ = std::move(recent_);
+      recent_.clear();
+    }
+    LeadSnapshot& kept = recent_[lead_id];
+    kept = LeadSnapshot{};
+    return kept;
+  }
+
+  // Lead `lead_id` at `version`, read from its stream (and kept), retrying
+  // what a later attempt can fix.
+  absl::StatusOr<LeadSnapshot> ReadLeadAt(absl::string_view lead_id,
+                                          int64_t version) {
+    absl::StatusOr<LeadSnapshot> read = handler().LoadAt(lead_id, version);
+    while (!read.ok() && !absl::IsDataLoss(read.status()) &&
+           !EffectNoLongerApplies(read.status())) {
+      if (scheduler_->stopping_) return absl::CancelledError("stopping");
+      absl::SleepFor(scheduler_->options_.retry_interval);
+      read = handler().LoadAt(lead_id, version);
+    }
+    if (read.ok()) {
+      scheduler_->leads_read_.fetch_add(1, std::memory_order_relaxed);
+      Keep(lead_id) = *read;
+    }
+    return read;
+  }
+
   FollowUpScheduler* const scheduler_;
   // The effects the batch planned, per lead in log order, and the leads in
   // the order of their first effect.
   absl::flat_hash_map<std::string, std::vector<PlannedEffect>> planned_;
   std::vector<std::string> order_;
+  // Leads as the events folded so far left them (see Keep).
+  absl::flat_hash_map<std::string, LeadSnapshot> recent_;
+  absl::flat_hash_map<std::string, LeadSnapshot> older_;
 };
 
 FollowUpScheduler::FollowUpScheduler(

@@ -63,6 +63,10 @@ struct FollowUpSchedulerOptions {
   // commits instead of waiting for one another. A lead's own effects run
   // one after another, in log order.
   int parallel_effects = 16;
+  // Leads whose latest state the scheduler keeps, folded from the events it
+  // reads, so that planning a follow-up reads no stream; the least recently
+  // seen are dropped beyond it.
+  int kept_leads = 8192;
 };
 
 class FollowUpScheduler {
@@ -95,6 +99,10 @@ class FollowUpScheduler {
   // Makes the timer look at the agenda now (after an agenda commit).
   void WakeTimer();
 
+  // Leads read from their streams to plan a follow-up: those whose state
+  // the scheduler had not kept from the events it folded.
+  uint64_t leads_read() const { return leads_read_.load(); }
+
  private:
   class Reactor;
 
@@ -123,6 +131,7 @@ class FollowUpScheduler {
 
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> effects_high_water_{0};
+  std::atomic<uint64_t> leads_read_{0};
   absl::Mutex timer_mu_;
   bool timer_woken_ ABSL_GUARDED_BY(timer_mu_) = false;
   bool timer_stop_ ABSL_GUARDED_BY(timer_mu_) = false;

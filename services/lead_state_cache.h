@@ -7,8 +7,9 @@
 // only grows.
 //
 // A lead keeps up to kSnapshotsPerLead snapshots: the command path wants the
-// latest version of a lead, the follow-up scheduler the version an event it
-// reacts to left, which the commands have usually moved past. Each of them
+// latest version of a lead, while a request answered as of its own append,
+// or the follow-up scheduler meeting a lead it has not folded itself, wants
+// an earlier one, which the commands have usually moved past. Each of them
 // folds forward from its own snapshot and stores the result in its place, so
 // the two keep a snapshot each however busy the lead is. Leads beyond
 // `max_leads` are dropped, least recently used first.

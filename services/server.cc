@@ -30,6 +30,10 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
     return absl::InvalidArgumentError(
         "worker_threads: must be between 1 and 1024");
   }
+  if (options.scheduler_kept_leads < 1) {
+    return absl::InvalidArgumentError(
+        "scheduler_kept_leads: must be at least 1");
+  }
   if (options.query_threads < 1 || options.query_threads > 1024) {
     return absl::InvalidArgumentError(
         "query_threads: must be between 1 and 1024");
@@ -86,7 +90,8 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
       server->read_models_.get(), server->handler_.get(), clock,
       current_settings,
       FollowUpSchedulerOptions{.owner_zone = options.time_zone,
-                               .timer_interval = options.timer_interval});
+                               .timer_interval = options.timer_interval,
+                               .kept_leads = options.scheduler_kept_leads});
   server->read_models_->AddCommitListener(
       [scheduler = server->scheduler_.get()] { scheduler->WakeTimer(); });
   RETURN_IF_ERROR(server->read_models_->Start());

@@ -51,6 +51,9 @@ struct ServerOptions {
   // Longest sleep of the scheduler's due-task timer; tests shorten it to
   // follow a fake clock quickly.
   absl::Duration timer_interval = absl::Seconds(1);
+  // Leads whose state the scheduler keeps folded (see
+  // FollowUpSchedulerOptions::kept_leads).
+  int scheduler_kept_leads = 8192;
   // Threads that run mutations (they block on fsync).
   int worker_threads = 64;
   // Threads that run queries.
@@ -82,6 +85,9 @@ class LeadLedgerServer {
   // The event log, for in-process tools and tests that check what was
   // written; valid until Shutdown.
   eventstore::EventStore& store() { return *store_; }
+
+  // The follow-up scheduler, for tests that check how it planned.
+  const FollowUpScheduler& scheduler() const { return *scheduler_; }
 
   // Reports NOT_SERVING, refuses new calls (UNAVAILABLE), lets calls in
   // flight finish for up to `grace`, cancels what is left, closes every

@@ -64,6 +64,7 @@ class TaskServiceTest : public ::testing::Test {
     options.timer_interval = absl::Milliseconds(20);
     options.settings.skip_weekends = skip_weekends;
     options.query_threads = query_threads_;
+    options.scheduler_kept_leads = scheduler_kept_leads_;
     auto server = LeadLedgerServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
@@ -181,6 +182,7 @@ class TaskServiceTest : public ::testing::Test {
   }
 
   int query_threads_ = 16;
+  int scheduler_kept_leads_ = 8192;
   testing::TempDir dir_;
   FakeClock clock_{kStart};
   SequentialIdGenerator ids_{"id"};
@@ -371,6 +373,60 @@ TEST_F(TaskServiceTest, ReplayingTheWholeLogSchedulesNothingTwice) {
   // Each follow-up names its cause.
   for (const auto& event : EventsOf(lead.name(), "TaskScheduled")) {
     EXPECT_FALSE(event.metadata.causation_id.empty());
+  }
+}
+
+TEST_F(TaskServiceTest, TheSchedulerPlansFromTheLeadsItFolded) {
+  const v1::Lead lead = NewLead();
+  AgendaOf("ana", Classify(lead.name(), "HOT_PROSPECT"));
+  AgendaOf("ana", Classify(lead.name(), "ON_THE_FENCE"));
+  uint64_t position = Classify(lead.name(), "THERE_IS_A_CHANCE");
+  std::vector<v1::AgendaItem> agenda = AgendaOf("ana", position);
+  ASSERT_THAT(agenda, SizeIs(1));
+  EXPECT_EQ(FromProto(agenda[0].task().due_time()),
+            DayStart(DayOf(kStart) + 30));
+  // It saw the lead created and every event since: no stream was read.
+  EXPECT_EQ(server_->scheduler().leads_read(), 0);
+
+  // After a restart it resumes past the lead's events: it reads the lead
+  // once, then folds it again.
+  Restart();
+  position = Classify(lead.name(), "HOT_PROSPECT");
+  agenda = AgendaOf("ana", position);
+  ASSERT_THAT(agenda, SizeIs(1));
+  EXPECT_EQ(FromProto(agenda[0].task().due_time()),
+            DayStart(DayOf(kStart) + 14));
+  EXPECT_EQ(server_->scheduler().leads_read(), 1);
+  position = Classify(lead.name(), "THERE_IS_A_CHANCE");
+  agenda = AgendaOf("ana", position);
+  ASSERT_THAT(agenda, SizeIs(1));
+  EXPECT_EQ(FromProto(agenda[0].task().due_time()),
+            DayStart(DayOf(kStart) + 30));
+  EXPECT_EQ(server_->scheduler().leads_read(), 1);
+  EXPECT_THAT(EventsOf(lead.name(), "TaskScheduled"), SizeIs(5));
+}
+
+TEST_F(TaskServiceTest, TheSchedulerKeepsTheLeadsItSawLast) {
+  scheduler_kept_leads_ = 2;
+  Restart();
+  const v1::Lead a = NewLead();
+  const v1::Lead b = NewLead();
+  const v1::Lead c = NewLead();
+  // Two leads are kept, a and b went since: a is read.
+  AgendaOf("ana", Classify(a.name(), "HOT_PROSPECT"));
+  EXPECT_EQ(server_->scheduler().leads_read(), 1);
+  // c, seen before a, is still kept.
+  AgendaOf("ana", Classify(c.name(), "HOT_PROSPECT"));
+  EXPECT_EQ(server_->scheduler().leads_read(), 1);
+  AgendaOf("ana", Classify(b.name(), "HOT_PROSPECT"));
+  EXPECT_EQ(server_->scheduler().leads_read(), 2);
+  const uint64_t position = Classify(a.name(), "THERE_IS_A_CHANCE");
+  std::vector<v1::AgendaItem> agenda = AgendaOf("ana", position);
+  ASSERT_THAT(agenda, SizeIs(3));
+  EXPECT_EQ(server_->scheduler().leads_read(), 3);
+  for (const v1::Lead& lead : {a, b, c}) {
+    EXPECT_THAT(EventsOf(lead.name(), "TaskScheduled"),
+                SizeIs(lead.name() == a.name() ? 2 : 1));
   }
 }
 
