@@ -6,7 +6,7 @@
 #include <thread>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -420,7 +420,9 @@ class LeadListProjection final : public Projection {
       }
     }
   }
-  absl::flat_hash_map<std::string, Touched> touched_;
+  // Nodes: a commit's leads are large, and growing the map must not move
+  // them.
+  absl::node_hash_map<std::string, Touched> touched_;
 };
 
 }  // namespace

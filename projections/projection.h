@@ -36,6 +36,10 @@ class RowBatch {
       absl::string_view key) = 0;
   virtual void Put(absl::string_view key, absl::string_view value) = 0;
   virtual void Delete(absl::string_view key) = 0;
+  // Put and Delete handing over the strings: a batch that keeps its writes
+  // until the commit takes them without a copy.
+  virtual void PutOwned(std::string key, std::string value) { Put(key, value); }
+  virtual void DeleteOwned(std::string key) { Delete(key); }
   // Calls `visit` for every key starting with `prefix`, in key order, as
   // the commit sees them, until it returns false.
   [[nodiscard]] virtual absl::Status ScanPrefix(

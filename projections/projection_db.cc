@@ -268,6 +268,14 @@ class BulkRowBatch final : public RowBatch {
     writes_.push_back(Write{std::string(key), std::string(), true});
   }
 
+  void PutOwned(std::string key, std::string value) override {
+    writes_.push_back(Write{std::move(key), std::move(value), false});
+  }
+
+  void DeleteOwned(std::string key) override {
+    writes_.push_back(Write{std::move(key), std::string(), true});
+  }
+
   absl::Status ScanPrefix(
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)

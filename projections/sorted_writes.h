@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,16 +23,12 @@ namespace leadledger::projections {
 
 class SortedWrites {
  public:
-  // `value` must stay valid until Apply.
   void Put(std::string key, absl::string_view value) {
-    sorted_ = false;
-    writes_.push_back(Write{std::move(key), value, false});
+    PutOwned(std::move(key), std::string(value));
   }
-  // Keeps `value` itself until Apply.
   void PutOwned(std::string key, std::string value) {
     sorted_ = false;
-    owned_.push_back(std::move(value));
-    writes_.push_back(Write{std::move(key), owned_.back(), false});
+    writes_.push_back(Write{std::move(key), std::move(value), false});
   }
   void Delete(std::string key) {
     sorted_ = false;
@@ -56,22 +51,32 @@ class SortedWrites {
     for (SortedWrites& part : parts) part.Sort();
     std::vector<size_t> next(parts.size(), 0);
     while (true) {
-      // Few parts: a linear pick of the smallest key beats a heap.
+      // Few parts: a linear pick of the smallest key beats a heap. Of equal
+      // keys the last part's is picked.
       size_t pick = parts.size();
+      bool tie = false;
       for (size_t p = 0; p < parts.size(); ++p) {
         if (next[p] == parts[p].order_.size()) continue;
-        if (pick == parts.size() ||
-            parts[p].KeyAt(next[p]) <= parts[pick].KeyAt(next[pick])) {
+        if (pick == parts.size()) {
+          pick = p;
+          continue;
+        }
+        const int compared =
+            parts[p].KeyAt(next[p]).compare(parts[pick].KeyAt(next[pick]));
+        if (compared <= 0) {
+          tie = compared == 0;
           pick = p;
         }
       }
       if (pick == parts.size()) break;
-      const std::string& key = parts[pick].KeyAt(next[pick]);
-      // Later parts win: skip the earlier parts' writes of this key.
-      for (size_t p = 0; p < pick; ++p) {
-        while (next[p] < parts[p].order_.size() &&
-               parts[p].KeyAt(next[p]) == key) {
-          ++next[p];
+      if (tie) {
+        // Later parts win: skip the earlier parts' writes of this key.
+        const std::string& key = parts[pick].KeyAt(next[pick]);
+        for (size_t p = 0; p < pick; ++p) {
+          if (next[p] < parts[p].order_.size() &&
+              parts[p].KeyAt(next[p]) == key) {
+            ++next[p];
+          }
         }
       }
       ApplyOne(parts[pick].writes_[parts[pick].order_[next[pick]++]], rows);
@@ -106,15 +111,16 @@ class SortedWrites {
  private:
   struct Write {
     std::string key;
-    absl::string_view value;
+    std::string value;
     bool erase;
   };
 
-  static void ApplyOne(const Write& write, RowBatch& rows) {
+  // Hands the write over to `rows`.
+  static void ApplyOne(Write& write, RowBatch& rows) {
     if (write.erase) {
-      rows.Delete(write.key);
+      rows.DeleteOwned(std::move(write.key));
     } else {
-      rows.Put(write.key, write.value);
+      rows.PutOwned(std::move(write.key), std::move(write.value));
     }
   }
 
@@ -123,7 +129,6 @@ class SortedWrites {
 
   void Clear() {
     writes_.clear();
-    owned_.clear();
     order_.clear();
     sorted_ = false;
   }
@@ -132,8 +137,6 @@ class SortedWrites {
   // After Sort: positions in writes_, in key order, one per key.
   std::vector<uint32_t> order_;
   bool sorted_ = false;
-  // A deque never moves its elements, so views into them stay valid.
-  std::deque<std::string> owned_;
 };
 
 }  // namespace leadledger::projections

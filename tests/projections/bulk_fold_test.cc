@@ -137,13 +137,19 @@ TEST(SortedWritesTest, MergedPartsApplyInKeyOrderAndTheLastWriteWins) {
   parts[1].PutOwned("c", "2");
   parts[1].Put("b", "3");
   parts[2].Put("e", "4");
+  // One key in every part, and one in two parts behind a smaller key.
+  for (int part = 0; part < 3; ++part) {
+    parts[part].Put("f", absl::StrCat(5 + part));
+  }
+  parts[0].Put("g", "8");
+  parts[1].Put("g", "9");
   parts[1].Sort();  // sorting ahead, on a thread of its own, changes nothing
   LoggedRows rows;
   SortedWrites::ApplyMerged(parts, rows);
-  EXPECT_EQ(rows.log, "a=y b=3 c=2 -d e=4 ");
+  EXPECT_EQ(rows.log, "a=y b=3 c=2 -d e=4 f=7 g=9 ");
   // Forgotten once applied.
   SortedWrites::ApplyMerged(parts, rows);
-  EXPECT_EQ(rows.log, "a=y b=3 c=2 -d e=4 ");
+  EXPECT_EQ(rows.log, "a=y b=3 c=2 -d e=4 f=7 g=9 ");
 }
 
 // A RowBatch over a map, standing for the store.
