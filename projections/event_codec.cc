@@ -1277,7 +1277,6 @@ std::string EncodeLeadRow(const StoredLead& stored) {
   for (const auto& [id, task] : lead.open_tasks) {
     *row.add_open_tasks() = ToProto(task);
   }
-  for (const std::string& id : lead.known_task_ids) row.add_known_task_ids(id);
   row.set_version(stored.version);
   row.set_created_position(stored.created_position);
   row.set_last_position(stored.last_position);
@@ -1331,8 +1330,6 @@ absl::StatusOr<StoredLead> DecodeLeadRow(absl::string_view bytes) {
     std::string id = decoded.id;
     lead.open_tasks.emplace(std::move(id), std::move(decoded));
   }
-  lead.known_task_ids = {row.known_task_ids().begin(),
-                         row.known_task_ids().end()};
   return stored;
 }
 

@@ -59,8 +59,8 @@ eventstore::NewEvent EncodeWorkspaceEvent(const domain::WorkspaceEvent& event,
 [[nodiscard]] absl::StatusOr<domain::WorkspaceEvent> DecodeWorkspaceEvent(
     const eventstore::RecordedEvent& recorded);
 
-// A lead as the lead list stores it: its folded state and where its stream
-// stands.
+// A lead as the lead list stores it: its folded state (see EncodeLeadRow)
+// and where its stream stands.
 struct StoredLead {
   domain::Lead lead;
   // Stream version of its last event (its etag).
@@ -73,8 +73,10 @@ struct StoredLead {
 };
 
 // Returns the row bytes of `stored`; a lead row keeps every field of
-// domain::Lead exactly, `exists` aside (a row is always of a lead that
-// exists).
+// domain::Lead exactly but two: `exists` (a row is always of a lead that
+// exists) and `known_task_ids`. The ids of every task a lead ever had only
+// matter to commands, which fold the log; in a row they would grow with
+// every follow-up of a busy lead, and every read and write of it with them.
 std::string EncodeLeadRow(const StoredLead& stored);
 
 // Returns the lead in a row written by EncodeLeadRow.

@@ -251,7 +251,10 @@ TEST(ServerCrashTest, NothingAcknowledgedIsLostAndReadModelsConverge) {
     ++rows;
     auto stored = projections::DecodeLeadRow(value);
     ASSERT_THAT(stored.status(), IsOk());
-    EXPECT_EQ(stored->lead, folded[key.substr(strlen("leads|r/"))]) << key;
+    // A row keeps all of the lead but the ids of its past tasks.
+    domain::Lead expected = folded[key.substr(strlen("leads|r/"))];
+    expected.known_task_ids.clear();
+    EXPECT_EQ(stored->lead, expected) << key;
   }
   ::testing::Test::RecordProperty("acknowledged", acks.size());
   ::testing::Test::RecordProperty("lead_rows", rows);

@@ -428,6 +428,34 @@ TEST_F(LeadListTest, AMergedLeadKeepsItsRowAndLeadsToTheSurvivor) {
   EXPECT_THAT(Ids({}), ElementsAre("c"));
 }
 
+TEST(LeadRowTest, KeepsTheLeadButTheIdsOfItsPastTasks) {
+  StoredLead stored{.version = 7, .created_position = 3, .last_position = 40};
+  stored.lead.exists = true;
+  stored.lead.id = "l1";
+  stored.lead.profile.display_name = "Solar roof";
+  stored.lead.create_time = absl::FromUnixSeconds(1'800'000'000);
+  stored.lead.update_time = absl::FromUnixSeconds(1'800'000'500);
+  stored.lead.open_tasks["t9"] =
+      domain::Task{.id = "t9",
+                   .owner_id = "ana",
+                   .title = "Call back",
+                   .due_time = absl::FromUnixSeconds(1'800'086'400)};
+  const std::string without_past = EncodeLeadRow(stored);
+  for (int i = 0; i < 1000; ++i) {
+    stored.lead.known_task_ids.insert(absl::StrCat("followup-", i));
+  }
+  // A busy lead's row does not grow with its history of follow-ups.
+  EXPECT_EQ(EncodeLeadRow(stored), without_past);
+  absl::StatusOr<StoredLead> decoded = DecodeLeadRow(without_past);
+  ASSERT_THAT(decoded.status(), IsOk());
+  stored.lead.known_task_ids.clear();
+  EXPECT_EQ(*decoded, stored);
+  // Rows written when they kept the ids (field 19) still read.
+  decoded = DecodeLeadRow(without_past + "\x9a\x01\x02t1");
+  ASSERT_THAT(decoded.status(), IsOk());
+  EXPECT_EQ(*decoded, stored);
+}
+
 // The rows a fold of the whole log from nothing gives, with Evolve alone.
 std::map<std::string, std::string> LeadListFromScratch(
     const std::vector<eventstore::RecordedEvent>& events) {
