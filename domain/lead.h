@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "domain/task_id_set.h"
 
 namespace leadledger::domain {
 
@@ -136,7 +137,7 @@ struct Lead {
   // Open tasks by id.
   std::map<std::string, Task> open_tasks;
   // Ids of every task the lead ever had, so a replayed schedule is a no-op.
-  std::set<std::string> known_task_ids;
+  TaskIdSet known_task_ids;
 
   // The open automatic follow-up, if any (there is at most one).
   const Task* OpenAutomaticFollowUp() const;
