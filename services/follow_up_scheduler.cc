@@ -51,7 +51,7 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
   explicit Reactor(FollowUpScheduler* scheduler) : scheduler_(scheduler) {}
 
   // Every lead event: the reactor folds the leads it sees, so that planning
-  // a follow-up rarely reads a stream (see KeptLeadAt).
+  // a follow-up rarely reads a stream (see FoldIntoKept).
   bool Wants(absl::string_view type) const override {
     return projections::IsLeadEventType(type);
   }
