@@ -71,20 +71,22 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
     RETURN_IF_ERROR(decoded_event.lead().status());
     const domain::LeadEvent& decoded = *decoded_event.lead();
     const LeadSnapshot* kept = FoldIntoKept(lead_id, event, decoded);
+    const auto* classified = std::get_if<domain::LeadClassified>(&decoded);
+    const auto* completed = std::get_if<domain::TaskCompleted>(&decoded);
+    if (classified == nullptr && completed == nullptr) {
+      return absl::OkStatus();
+    }
+    const domain::WorkspaceSettings settings = scheduler_->settings_();
     std::string outcome_id;
-    if (const auto* classified =
-            std::get_if<domain::LeadClassified>(&decoded)) {
+    if (classified != nullptr) {
       outcome_id = classified->outcome_id;
-    } else if (const auto* completed =
-                   std::get_if<domain::TaskCompleted>(&decoded)) {
-      const domain::Outcome* outcome = domain::FindOutcome(
-          scheduler_->settings_().catalogue, completed->outcome_id);
+    } else {
+      const domain::Outcome* outcome =
+          domain::FindOutcome(settings.catalogue, completed->outcome_id);
       // A classifying outcome schedules from the LeadClassified that
       // follows this event.
       if (outcome == nullptr || outcome->classifies) return absl::OkStatus();
       outcome_id = completed->outcome_id;
-    } else {
-      return absl::OkStatus();
     }
 
     // The plan reads the lead as the event left it, so that a replay plans
@@ -101,7 +103,6 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
       }
       then = &*read;
     }
-    const domain::WorkspaceSettings settings = scheduler_->settings_();
     std::optional<domain::ScheduleFollowUp> plan = domain::PlanFollowUp(
         then->lead, outcome_id, event.event_id, domain::TimeOf(decoded),
         scheduler_->options_.owner_zone, settings);
