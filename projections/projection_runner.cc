@@ -1,6 +1,7 @@
 #include "projections/projection_runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <thread>
 #include <utility>
@@ -24,6 +25,51 @@ void InParallel(size_t n, const std::function<void(size_t)>& run) {
   if (n > 0) run(0);
   for (std::thread& helper : helpers) helper.join();
 }
+
+// The chunks of one bulk commit, read once and folded by every target on a
+// thread of its own, each at its own pace: a quick fold runs ahead instead
+// of waiting for the slowest at every chunk, and flushes while the slowest
+// still folds. A chunk is freed once every target is past it.
+class ChunkFeed {
+ public:
+  explicit ChunkFeed(size_t readers) : readers_(readers) {}
+
+  void Push(std::unique_ptr<EventChunk> chunk) {
+    absl::MutexLock lock(&mu_);
+    chunks_.push_back(std::move(chunk));
+    unread_.push_back(readers_);
+  }
+
+  // No chunk follows the ones pushed.
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+  }
+
+  // The k-th chunk, once pushed; null when the feed closed before it.
+  const EventChunk* Wait(size_t k) {
+    absl::MutexLock lock(&mu_);
+    auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return k < chunks_.size() || closed_;
+    };
+    mu_.Await(absl::Condition(&ready));
+    return k < chunks_.size() ? chunks_[k].get() : nullptr;
+  }
+
+  // A reader is done with the k-th chunk.
+  void Release(size_t k) {
+    absl::MutexLock lock(&mu_);
+    if (--unread_[k] == 0) chunks_[k].reset();
+  }
+
+ private:
+  const size_t readers_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<EventChunk>> chunks_ ABSL_GUARDED_BY(mu_);
+  // Readers not yet done with each chunk.
+  std::vector<size_t> unread_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 // The lowest checkpoint of `shadows`.
 template <typename Shadows>
@@ -274,22 +320,15 @@ absl::Status ProjectionRunner::FoldInBulk(
       }
       return absl::OkStatus();
     };
-    int events = 0;
-    bool stop = false;
-    while (events < options_.bulk_commit_events) {
-      if (cancelled()) {
-        stop = true;
-        break;
-      }
-      ASSIGN_OR_RETURN(std::unique_ptr<EventChunk> chunk, prefetcher.Next());
-      if (chunk->events.empty()) {
-        at_head = true;
-        break;
-      }
-      events += static_cast<int>(chunk->events.size());
-      InParallel(targets.size(), [&](size_t i) {
-        BulkTarget& target = targets[i];
+    ChunkFeed feed(targets.size());
+    std::atomic<bool> failed = false;
+    auto fold = [&](size_t i) {
+      BulkTarget& target = targets[i];
+      for (size_t k = 0;; ++k) {
+        const EventChunk* chunk = feed.Wait(k);
+        if (chunk == nullptr) break;
         for (const DecodedEvent& decoded : chunk->decoded) {
+          if (!results[i].ok()) break;
           const eventstore::RecordedEvent& event = decoded.recorded();
           if (event.position <= target.folded) continue;
           target.folded = event.position;
@@ -303,17 +342,40 @@ absl::Status ProjectionRunner::FoldInBulk(
                 absl::StrCat("projection ", target.state->spec.name,
                              " at log position ", event.position, ": ",
                              applied.message()));
-            return;
+            failed = true;
           }
         }
-      });
-      RETURN_IF_ERROR(first_error());
-    }
-    InParallel(targets.size(), [&](size_t i) {
-      if (targets[i].folded > targets[i].checkpoint) {
-        results[i] = targets[i].instance->Flush(*rows[i]);
+        feed.Release(k);
       }
-    });
+      if (results[i].ok() && target.folded > target.checkpoint) {
+        results[i] = target.instance->Flush(*rows[i]);
+      }
+    };
+    std::vector<std::thread> folds;
+    for (size_t i = 0; i < targets.size(); ++i) folds.emplace_back(fold, i);
+    int events = 0;
+    bool stop = false;
+    absl::Status read;
+    while (events < options_.bulk_commit_events && !failed) {
+      if (cancelled()) {
+        stop = true;
+        break;
+      }
+      absl::StatusOr<std::unique_ptr<EventChunk>> chunk = prefetcher.Next();
+      if (!chunk.ok()) {
+        read = chunk.status();
+        break;
+      }
+      if ((*chunk)->events.empty()) {
+        at_head = true;
+        break;
+      }
+      events += static_cast<int>((*chunk)->events.size());
+      feed.Push(*std::move(chunk));
+    }
+    feed.Close();
+    for (std::thread& thread : folds) thread.join();
+    RETURN_IF_ERROR(read);
     RETURN_IF_ERROR(first_error());
     bool any = false;
     for (BulkTarget& target : targets) {
