@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <thread>
 #include <utility>
 
 #include "absl/container/node_hash_map.h"
@@ -359,40 +358,14 @@ class LeadListProjection final : public Projection {
   }
 
   absl::Status Flush(RowBatch& rows) override {
-    // A bulk commit touches tens of thousands of leads, and this fold is the
-    // slowest of a rebuild: two threads encode and sort halves of them, and
-    // their writes are merged in key order. Keys of different leads never
-    // coincide (each holds the lead's id or first position).
-    const size_t parts = touched_.size() >= kParallelFlushLeads ? 2 : 1;
-    std::vector<SortedWrites> writes(parts);
-    std::vector<std::vector<std::pair<const std::string*, Touched*>>> shares(
-        parts);
-    size_t n = 0;
-    for (auto& [id, entry] : touched_) {
-      shares[n++ % parts].emplace_back(&id, &entry);
-    }
-    auto prepare = [&](size_t part) {
-      for (auto& [id, entry] : shares[part]) {
-        WritesOf(*id, *entry, writes[part]);
-      }
-      writes[part].Sort();
-    };
-    if (parts > 1) {
-      std::thread helper(prepare, 1);
-      prepare(0);
-      helper.join();
-    } else {
-      prepare(0);
-    }
-    SortedWrites::ApplyMerged(writes, rows);
+    SortedWrites writes;
+    for (auto& [id, entry] : touched_) WritesOf(id, entry, writes);
+    writes.Apply(rows);
     touched_.clear();
     return absl::OkStatus();
   }
 
  private:
-  // Leads a commit must touch for Flush to use a second thread.
-  static constexpr size_t kParallelFlushLeads = 4096;
-
   struct Touched {
     StoredLead stored;
     // The index keys of the row as stored before this commit.
@@ -432,6 +405,10 @@ ProjectionSpec LeadListSpec() {
       .name = std::string(kLeadListProjection),
       .version = 1,
       .bulk = true,
+      // The slowest fold of a rebuild: two shards fold it on two threads.
+      // Its rows are keyed by the lead (the row's id, the index entries'
+      // first position), and a lead's events are those of its stream.
+      .bulk_shards = 2,
       .make = [] { return std::make_unique<LeadListProjection>(); }};
 }
 

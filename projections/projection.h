@@ -98,6 +98,12 @@ struct ProjectionSpec {
   // instance's Apply and Flush on a thread of their own, beside the other
   // projections' (one thread at a time per instance).
   bool bulk = false;
+  // Bulk folds only: how many instances fold each bulk commit side by side,
+  // each the events of its share of the streams (split by a hash of the
+  // stream name), on a thread and into a table file of its own. More than
+  // one requires a fold in which a stream's events read and write only rows
+  // that no other stream's events touch (rows keyed by the stream).
+  int bulk_shards = 1;
   std::function<std::unique_ptr<Projection>()> make;
 };
 

@@ -78,9 +78,10 @@ constexpr uint64_t kTableFileBytes = 64 << 20;
 // Table files a shadow may pile up before they are merged into one sorted
 // run. Every file keeps its bloom filter and index in memory (and a read
 // probes the filter of each file that may hold its key), so the bound keeps
-// a rebuild's memory and its reads in check whatever the log's length; a log
-// of a few million events stays below it and is compacted once.
-constexpr size_t kMaxDeferredFiles = 80;
+// a rebuild's memory and its reads in check whatever the log's length. A
+// rebuild writes a file per bulk commit and shard; a log of two million
+// events, folded in two shards, stays below it and is compacted once.
+constexpr size_t kMaxDeferredFiles = 160;
 
 // A file is compacted early when a run of this many entries holds this many
 // deletions: queues such as an owner's agenda delete at the front of their
@@ -331,10 +332,15 @@ class RocksCommit final : public ProjectionCommit {
         mode_(mode),
         indexed_(rocksdb::BytewiseComparator(), 0, true) {}
 
-  RowBatch& Rows(const KeyspaceRef& keyspace) override {
-    auto [it, inserted] = rows_.try_emplace(keyspace.get(), nullptr);
+  using ProjectionCommit::Rows;
+  RowBatch& Rows(const KeyspaceRef& keyspace, int shard) override {
+    if (mode_ == CommitMode::kNormal) shard = 0;
+    auto [it, inserted] =
+        rows_.try_emplace(std::make_pair(keyspace.get(), shard), nullptr);
     if (inserted) {
-      keep_.push_back(keyspace);
+      if (std::find(keep_.begin(), keep_.end(), keyspace) == keep_.end()) {
+        keep_.push_back(keyspace);
+      }
       if (mode_ == CommitMode::kBulk) {
         auto rows = std::make_unique<BulkRowBatch>(db_, keyspace->handle());
         bulk_.push_back(rows.get());
@@ -348,13 +354,13 @@ class RocksCommit final : public ProjectionCommit {
   }
 
   void SetCheckpoint(const KeyspaceRef& keyspace, uint64_t position) override {
-    Rows(keyspace).Put(kCheckpointKey, EncodeBigEndian(position));
+    Rows(keyspace, 0).Put(kCheckpointKey, EncodeBigEndian(position));
   }
 
   CommitMode mode() const { return mode_; }
   // kNormal commits: the batch to write.
   rocksdb::WriteBatch* batch() { return indexed_.GetWriteBatch(); }
-  // kBulk commits: the rows of each keyspace written.
+  // kBulk commits: the rows of each keyspace and shard written.
   const std::vector<BulkRowBatch*>& bulk() const { return bulk_; }
   // The keyspaces written.
   const std::vector<KeyspaceRef>& keyspaces() const { return keep_; }
@@ -364,7 +370,7 @@ class RocksCommit final : public ProjectionCommit {
   const CommitMode mode_;
   // kNormal commits index their writes so that reads see them.
   rocksdb::WriteBatchWithIndex indexed_;
-  std::map<const Keyspace*, std::unique_ptr<RowBatch>> rows_;
+  std::map<std::pair<const Keyspace*, int>, std::unique_ptr<RowBatch>> rows_;
   std::vector<BulkRowBatch*> bulk_;
   // The keyspaces written stay alive until the commit is.
   std::vector<KeyspaceRef> keep_;
@@ -717,12 +723,14 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
     return FromRocks(db_->Write(rocksdb::WriteOptions(), rocks.batch()),
                      "projection commit");
   }
-  // One table file per keyspace, all ingested at once: the keyspaces take
-  // the commit whole or not at all, and once ingested it is durable.
+  // One table file per keyspace and shard, all ingested at once: the
+  // keyspaces take the commit whole or not at all, and once ingested it is
+  // durable. A keyspace's files from several shards overlap in range (never
+  // in keys) and land in level 0 side by side.
   rocksdb::Options options(rocksdb::DBOptions(), KeyspaceOptions(block_cache_));
   // Compaction compresses; the file is read little before it.
   options.compression = rocksdb::kNoCompression;
-  // Each keyspace's file is written on a thread of its own.
+  // Each file is written on a thread of its own.
   std::vector<BulkRowBatch*> written;
   for (BulkRowBatch* rows : rocks.bulk()) {
     if (!rows->empty()) written.push_back(rows);
@@ -758,15 +766,21 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
   if (!written.empty()) write_file(0);
   for (std::thread& helper : helpers) helper.join();
   absl::Status status;
+  // One argument per keyspace: RocksDB takes each column family once.
   std::vector<rocksdb::IngestExternalFileArg> args;
   for (size_t i = 0; i < written.size() && status.ok(); ++i) {
     status = results[i];
-    rocksdb::IngestExternalFileArg arg;
-    arg.column_family = written[i]->handle();
-    arg.external_files = {files[i]};
-    arg.options.move_files = true;
-    arg.options.write_global_seqno = false;
-    args.push_back(std::move(arg));
+    auto same_keyspace = [&](const rocksdb::IngestExternalFileArg& arg) {
+      return arg.column_family == written[i]->handle();
+    };
+    auto arg = std::find_if(args.begin(), args.end(), same_keyspace);
+    if (arg == args.end()) {
+      arg = args.emplace(args.end());
+      arg->column_family = written[i]->handle();
+      arg->options.move_files = true;
+      arg->options.write_global_seqno = false;
+    }
+    arg->external_files.push_back(files[i]);
   }
   if (status.ok() && !args.empty()) {
     status = FromRocks(db_->IngestExternalFiles(args), "projection commit");

@@ -142,7 +142,13 @@ class ProjectionCommit {
  public:
   virtual ~ProjectionCommit() = default;
   // The rows of `keyspace` as this commit sees them.
-  virtual RowBatch& Rows(const KeyspaceRef& keyspace) = 0;
+  RowBatch& Rows(const KeyspaceRef& keyspace) { return Rows(keyspace, 0); }
+  // kBulk commits: the rows of `keyspace` that shard `shard` of a sharded
+  // fold (ProjectionSpec::bulk_shards) writes, kept apart from the other
+  // shards' so that each shard may write on a thread of its own, and
+  // written as a table file of their own. The shards' writes must not share
+  // a key. kNormal commits: Rows(keyspace), whatever the shard.
+  virtual RowBatch& Rows(const KeyspaceRef& keyspace, int shard) = 0;
   // Makes `position` the checkpoint `keyspace` commits with.
   virtual void SetCheckpoint(const KeyspaceRef& keyspace,
                              uint64_t position) = 0;

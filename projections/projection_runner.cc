@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -16,6 +17,12 @@ namespace {
 
 // Chunks of events a bulk fold reads ahead.
 constexpr int kPrefetchChunks = 4;
+
+// The shard of a sharded fold (ProjectionSpec::bulk_shards) that folds the
+// events of `stream`.
+int ShardOf(absl::string_view stream, int shards) {
+  return static_cast<int>(absl::HashOf(stream) % static_cast<size_t>(shards));
+}
 
 // Calls `run` with 0 to n - 1, each on a thread of its own but 0 (on this
 // one); returns once every call has.
@@ -242,9 +249,8 @@ void ProjectionRunner::CatchUpInBulk() {
     absl::MutexLock lock(&mu_);
     for (auto& [name, state] : states_) {
       if (FoldsInBulk(*state, head)) {
-        targets.push_back(BulkTarget{.state = state.get(),
-                                     .keyspace = state->keyspace,
-                                     .checkpoint = state->checkpoint});
+        AddBulkTargets(state.get(), state->keyspace, state->checkpoint,
+                       targets);
       }
     }
   }
@@ -294,6 +300,17 @@ void ProjectionRunner::CatchUpInBulk() {
   }
 }
 
+void ProjectionRunner::AddBulkTargets(State* state, KeyspaceRef keyspace,
+                                      uint64_t checkpoint,
+                                      std::vector<BulkTarget>& targets) {
+  for (int shard = 0; shard < std::max(1, state->spec.bulk_shards); ++shard) {
+    targets.push_back(BulkTarget{.state = state,
+                                 .keyspace = keyspace,
+                                 .shard = shard,
+                                 .checkpoint = checkpoint});
+  }
+}
+
 absl::Status ProjectionRunner::FoldInBulk(
     LogPrefetcher& prefetcher, std::vector<BulkTarget>& targets,
     absl::Mutex* interval_lock, const std::function<void()>& begin_interval,
@@ -311,7 +328,7 @@ absl::Status ProjectionRunner::FoldInBulk(
     // by side, each on a thread of its own.
     std::vector<RowBatch*> rows;
     for (BulkTarget& target : targets) {
-      rows.push_back(&commit->Rows(target.keyspace));
+      rows.push_back(&commit->Rows(target.keyspace, target.shard));
     }
     std::vector<absl::Status> results(targets.size());
     auto first_error = [&]() -> absl::Status {
@@ -324,6 +341,7 @@ absl::Status ProjectionRunner::FoldInBulk(
     std::atomic<bool> failed = false;
     auto fold = [&](size_t i) {
       BulkTarget& target = targets[i];
+      const int shards = target.state->spec.bulk_shards;
       for (size_t k = 0;; ++k) {
         const EventChunk* chunk = feed.Wait(k);
         if (chunk == nullptr) break;
@@ -333,6 +351,9 @@ absl::Status ProjectionRunner::FoldInBulk(
           if (event.position <= target.folded) continue;
           target.folded = event.position;
           if (!target.instance->Wants(event.type)) continue;
+          if (shards > 1 && ShardOf(event.stream, shards) != target.shard) {
+            continue;
+          }
           absl::Status applied =
               target.instance->ApplyDecoded(decoded, *rows[i]);
           if (!applied.ok()) {
@@ -379,7 +400,7 @@ absl::Status ProjectionRunner::FoldInBulk(
     RETURN_IF_ERROR(first_error());
     bool any = false;
     for (BulkTarget& target : targets) {
-      if (target.folded <= target.checkpoint) continue;
+      if (target.folded <= target.checkpoint || target.shard > 0) continue;
       commit->SetCheckpoint(target.keyspace, target.folded);
       any = true;
     }
@@ -699,9 +720,7 @@ absl::Status ProjectionRunner::RebuildSelected(
   for (Shadow& shadow : shadows) {
     all.push_back(&shadow);
     if (shadow.state->spec.bulk) {
-      bulk.push_back(BulkTarget{.state = shadow.state,
-                                .keyspace = shadow.keyspace,
-                                .checkpoint = shadow.checkpoint});
+      AddBulkTargets(shadow.state, shadow.keyspace, shadow.checkpoint, bulk);
     } else {
       plain.push_back(&shadow);
     }

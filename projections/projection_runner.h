@@ -157,10 +157,13 @@ class ProjectionRunner {
     uint64_t bulk_failed_at ABSL_GUARDED_BY(fold_mu_) = 0;
   };
 
-  // A keyspace a bulk fold fills, and how far.
+  // A keyspace a bulk fold fills (one shard of it), and how far.
   struct BulkTarget {
     State* state = nullptr;
     KeyspaceRef keyspace;
+    // This target folds the events of the streams of shard `shard` of
+    // state->spec.bulk_shards.
+    int shard = 0;
     std::unique_ptr<Projection> instance;
     // The position committed, and the one folded into `instance` (written
     // by the next commit).
@@ -185,6 +188,10 @@ class ProjectionRunner {
                           const std::function<void()>& begin_interval,
                           const std::function<void()>& committed,
                           const std::function<bool()>& cancelled);
+  // Appends to `targets` one target per shard of `state`'s bulk fold.
+  static void AddBulkTargets(State* state, KeyspaceRef keyspace,
+                             uint64_t checkpoint,
+                             std::vector<BulkTarget>& targets);
   // Folds in bulk the bulk projections of the follower that lag more than
   // bulk_lag_events behind the head, up to it.
   void CatchUpInBulk();

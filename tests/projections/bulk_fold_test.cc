@@ -128,28 +128,23 @@ class LoggedRows final : public RowBatch {
   std::string log;
 };
 
-TEST(SortedWritesTest, MergedPartsApplyInKeyOrderAndTheLastWriteWins) {
-  std::vector<SortedWrites> parts(3);
-  parts[0].Put("b", "1");
-  parts[0].Delete("d");
-  parts[0].Put("a", "x");
-  parts[0].Put("a", "y");
-  parts[1].PutOwned("c", "2");
-  parts[1].Put("b", "3");
-  parts[2].Put("e", "4");
-  // One key in every part, and one in two parts behind a smaller key.
-  for (int part = 0; part < 3; ++part) {
-    parts[part].Put("f", absl::StrCat(5 + part));
-  }
-  parts[0].Put("g", "8");
-  parts[1].Put("g", "9");
-  parts[1].Sort();  // sorting ahead, on a thread of its own, changes nothing
+TEST(SortedWritesTest, WritesApplyInKeyOrderAndTheLastWriteWins) {
+  SortedWrites writes;
+  writes.Put("b", "1");
+  writes.Delete("d");
+  writes.Put("a", "x");
+  writes.Put("a", "y");
+  writes.PutOwned("c", "2");
+  writes.Put("b", "3");
+  writes.Put("d", "4");
+  writes.Put("e", "5");
+  writes.Delete("e");
   LoggedRows rows;
-  SortedWrites::ApplyMerged(parts, rows);
-  EXPECT_EQ(rows.log, "a=y b=3 c=2 -d e=4 f=7 g=9 ");
+  writes.Apply(rows);
+  EXPECT_EQ(rows.log, "a=y b=3 c=2 d=4 -e ");
   // Forgotten once applied.
-  SortedWrites::ApplyMerged(parts, rows);
-  EXPECT_EQ(rows.log, "a=y b=3 c=2 -d e=4 f=7 g=9 ");
+  writes.Apply(rows);
+  EXPECT_EQ(rows.log, "a=y b=3 c=2 d=4 -e ");
 }
 
 // A RowBatch over a map, standing for the store.

@@ -4,12 +4,14 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "eventstore/rocksdb_event_store.h"
 #include "gmock/gmock.h"
@@ -114,6 +116,50 @@ ProjectionSpec BulkLedger() {
                           return std::make_unique<BulkLedgerProjection>();
                         }};
 }
+
+// Counts each stream's events in a row of its own, "n/<stream>", read back
+// in Flush; as a sharded bulk fold, it tells `seen` which streams each
+// instance folded.
+class StreamCountProjection final : public Projection {
+ public:
+  using Seen = std::vector<std::set<std::string>>;
+
+  StreamCountProjection(std::shared_ptr<absl::Mutex> mu,
+                        std::shared_ptr<Seen> seen)
+      : mu_(std::move(mu)), seen_(std::move(seen)) {}
+
+  bool Wants(absl::string_view type) const override { return type == "Noted"; }
+  absl::Status Apply(const eventstore::RecordedEvent& event,
+                     RowBatch&) override {
+    ++pending_[event.stream];
+    return absl::OkStatus();
+  }
+  absl::Status Flush(RowBatch& rows) override {
+    std::set<std::string> streams;
+    for (const auto& [stream, count] : pending_) {
+      const std::string key = absl::StrCat("n/", stream);
+      absl::StatusOr<std::optional<std::string>> stored = rows.Get(key);
+      if (!stored.ok()) return stored.status();
+      int64_t value = 0;
+      if (stored->has_value() && !absl::SimpleAtoi(**stored, &value)) {
+        return absl::DataLossError("bad count");
+      }
+      rows.Put(key, absl::StrCat(value + count));
+      streams.insert(stream);
+    }
+    pending_.clear();
+    if (!streams.empty()) {
+      absl::MutexLock lock(mu_.get());
+      seen_->push_back(std::move(streams));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const std::shared_ptr<absl::Mutex> mu_;
+  const std::shared_ptr<Seen> seen_;
+  std::map<std::string, int64_t> pending_;
+};
 
 ProjectionSpec Ledger(int version = 1) {
   return ProjectionSpec{.name = "ledger", .version = version, .make = [] {
@@ -508,7 +554,7 @@ TEST_F(ProjectionRunnerTest, ARebuildFillsAnUncompactedShadowThenCompactsIt) {
 }
 
 TEST_F(ProjectionRunnerTest, AShadowKeepsABoundedNumberOfFiles) {
-  Append(720);
+  Append(1440);
   StartRunner({BulkLedger()},
               ProjectionRunnerOptions{.rebuild_batch_events = 8,
                                       .progress_interval = absl::ZeroDuration(),
@@ -526,10 +572,57 @@ TEST_F(ProjectionRunnerTest, AShadowKeepsABoundedNumberOfFiles) {
                   },
                   [] { return false; }),
               IsOk());
-  // 90 commits, merged once 80 files piled up.
-  EXPECT_GT(most_files, 40);
-  EXPECT_LE(most_files, 80);
+  // 180 commits, merged once 160 files piled up.
+  EXPECT_GT(most_files, 80);
+  EXPECT_LE(most_files, 160);
   EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
+}
+
+TEST_F(ProjectionRunnerTest, ShardsOfABulkFoldEachFoldTheirOwnStreams) {
+  constexpr int kStreams = 32;
+  constexpr int kRounds = 10;
+  for (int round = 0; round < kRounds; ++round) {
+    for (int stream = 0; stream < kStreams; ++stream) {
+      Append(1, absl::StrCat("s", stream));
+    }
+  }
+  auto mu = std::make_shared<absl::Mutex>();
+  auto seen = std::make_shared<StreamCountProjection::Seen>();
+  StartRunner({ProjectionSpec{.name = "stream_count",
+                              .bulk = true,
+                              .bulk_shards = 2,
+                              .make = [mu, seen] {
+                                return std::make_unique<StreamCountProjection>(
+                                    mu, seen);
+                              }}});
+  WaitFolded("stream_count");
+  ASSERT_THAT(runner_->Rebuild(
+                  {}, [](const RebuildProgress&) {}, [] { return false; }),
+              IsOk());
+  std::map<std::string, std::string> expected;
+  for (int stream = 0; stream < kStreams; ++stream) {
+    expected[absl::StrCat("n/s", stream)] = absl::StrCat(kRounds);
+  }
+  EXPECT_EQ(Rows("stream_count"), expected);
+  // Streams folded by one instance belong to one shard: joining them
+  // leaves two groups (one stream's events never reach two shards, and
+  // both shards fold some).
+  absl::MutexLock lock(mu.get());
+  std::map<std::string, std::string> group;
+  std::function<std::string(const std::string&)> find =
+      [&](const std::string& stream) -> std::string {
+    auto it = group.find(stream);
+    if (it == group.end() || it->second == stream) return stream;
+    return it->second = find(it->second);
+  };
+  for (const std::set<std::string>& streams : *seen) {
+    const std::string first = find(*streams.begin());
+    for (const std::string& stream : streams) group[find(stream)] = first;
+    group.emplace(first, first);
+  }
+  std::set<std::string> groups;
+  for (const auto& [stream, parent] : group) groups.insert(find(stream));
+  EXPECT_EQ(groups.size(), 2u);
 }
 
 TEST_F(ProjectionRunnerTest, AReopenedStoreDefersOnlyTheShadowsCompaction) {
