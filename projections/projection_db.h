@@ -12,7 +12,8 @@
 // Writes are not fsync'd: the log is the truth, and a commit lost in a crash
 // is folded again from the checkpoint that was committed with its rows.
 // Bulk commits (rebuilds, a follower far behind the log) bypass the
-// memtables: each is a sorted table file per keyspace, ingested atomically.
+// memtables: each is a sorted table file per keyspace (and shard of a
+// sharded fold), ingested atomically.
 //
 // A shadow is not compacted while it is filled: each bulk commit's file
 // spans the whole keyspace, so compacting as they arrive would rewrite the
@@ -120,8 +121,9 @@ enum class CommitMode {
   kNormal,
   // For folds whose reads never ask for what the same commit wrote, and
   // for commits of many rows: reads see only what earlier commits stored;
-  // the writes of each keyspace are sorted into a table file, and the files
-  // are ingested into the keyspaces in one step (durable once written).
+  // the writes of each keyspace (each shard's apart) are sorted into a
+  // table file, and the files are ingested into the keyspaces in one step
+  // (durable once written).
   kBulk,
 };
 
