@@ -28,6 +28,18 @@ using ::leadledger::testing::IsOk;
 using ::leadledger::testing::StatusIs;
 using ::testing::HasSubstr;
 
+// Adds `n` to the count stored at `key` (0 when there is none).
+absl::Status AddToCount(RowBatch& rows, absl::string_view key, int64_t n) {
+  absl::StatusOr<std::optional<std::string>> count = rows.Get(key);
+  if (!count.ok()) return count.status();
+  int64_t value = 0;
+  if (count->has_value() && !absl::SimpleAtoi(**count, &value)) {
+    return absl::DataLossError("bad count");
+  }
+  rows.Put(key, absl::StrCat(value + n));
+  return absl::OkStatus();
+}
+
 // Folds "Noted" events into one row per event and a running count, read
 // back from the batch, so a double fold or a skipped event shows.
 class LedgerProjection final : public Projection {
@@ -40,15 +52,8 @@ class LedgerProjection final : public Projection {
     if (event.type == "Poison") {
       return absl::DataLossError("cannot read this event");
     }
-    absl::StatusOr<std::optional<std::string>> count = rows.Get("count");
-    if (!count.ok()) return count.status();
-    int64_t value = 0;
-    if (count->has_value() && !absl::SimpleAtoi(**count, &value)) {
-      return absl::DataLossError("bad count");
-    }
-    rows.Put("count", absl::StrCat(value + 1));
     rows.Put(absl::StrCat("e/", event.position), event.payload);
-    return absl::OkStatus();
+    return AddToCount(rows, "count", 1);
   }
 };
 
@@ -64,13 +69,9 @@ class CountAllProjection final : public Projection {
     return absl::OkStatus();
   }
   absl::Status Flush(RowBatch& rows) override {
-    absl::StatusOr<std::optional<std::string>> count = rows.Get("count");
-    if (!count.ok()) return count.status();
-    int64_t value = 0;
-    if (count->has_value()) (void)absl::SimpleAtoi(**count, &value);
-    rows.Put("count", absl::StrCat(value + pending_));
+    const int64_t pending = pending_;
     pending_ = 0;
-    return absl::OkStatus();
+    return AddToCount(rows, "count", pending);
   }
 
  private:
@@ -96,15 +97,9 @@ class BulkLedgerProjection final : public Projection {
   }
   absl::Status Flush(RowBatch& rows) override {
     if (pending_ == 0) return absl::OkStatus();
-    absl::StatusOr<std::optional<std::string>> count = rows.Get("count");
-    if (!count.ok()) return count.status();
-    int64_t value = 0;
-    if (count->has_value() && !absl::SimpleAtoi(**count, &value)) {
-      return absl::DataLossError("bad count");
-    }
-    rows.Put("count", absl::StrCat(value + pending_));
+    const int64_t pending = pending_;
     pending_ = 0;
-    return absl::OkStatus();
+    return AddToCount(rows, "count", pending);
   }
 
  private:
@@ -137,14 +132,8 @@ class StreamCountProjection final : public Projection {
   absl::Status Flush(RowBatch& rows) override {
     std::set<std::string> streams;
     for (const auto& [stream, count] : pending_) {
-      const std::string key = absl::StrCat("n/", stream);
-      absl::StatusOr<std::optional<std::string>> stored = rows.Get(key);
-      if (!stored.ok()) return stored.status();
-      int64_t value = 0;
-      if (stored->has_value() && !absl::SimpleAtoi(**stored, &value)) {
-        return absl::DataLossError("bad count");
-      }
-      rows.Put(key, absl::StrCat(value + count));
+      absl::Status added = AddToCount(rows, absl::StrCat("n/", stream), count);
+      if (!added.ok()) return added;
       streams.insert(stream);
     }
     pending_.clear();
