@@ -149,7 +149,9 @@ double CpuSeconds() {
 // <peak rss mb> <cpu seconds>".
 int RebuildChild(const std::string& dir) {
   auto store = OpenStore(dir);
-  auto db = projections::ProjectionDb::Open(dir + "/projections");
+  auto db = projections::ProjectionDb::Open(
+      dir + "/projections",
+      projections::ProjectionDbOptionsFor(projections::ReadModels({})));
   Check(db.status(), "open projections");
   projections::ProjectionRunner runner(store.get(), db->get(),
                                        projections::ReadModels({}));
@@ -254,7 +256,9 @@ int Run() {
     summary.Set("log_leads", static_cast<double>(history.lead_count()));
     // The first fold, so that the child measures a rebuild next to live
     // read models, as in production.
-    auto db = projections::ProjectionDb::Open(dir + "/projections");
+    auto db = projections::ProjectionDb::Open(
+        dir + "/projections",
+        projections::ProjectionDbOptionsFor(projections::ReadModels({})));
     Check(db.status(), "open projections");
     projections::ProjectionRunner runner(store.get(), db->get(),
                                          projections::ReadModels({}));
@@ -312,7 +316,9 @@ int Run() {
 
   // Queries at --leads leads.
   auto store = OpenStore(dir);
-  auto db = projections::ProjectionDb::Open(dir + "/projections");
+  auto db = projections::ProjectionDb::Open(
+      dir + "/projections",
+      projections::ProjectionDbOptionsFor(projections::ReadModels({})));
   Check(db.status(), "open projections");
   projections::ProjectionRunner runner(store.get(), db->get(),
                                        projections::ReadModels({}));

@@ -198,9 +198,12 @@ class AgendaProjection final : public Projection {
 
 ProjectionSpec AgendaSpec(absl::TimeZone zone) {
   return ProjectionSpec{
-      .name = kAgendaProjection, .version = 1, .bulk = true, .make = [zone] {
-        return std::make_unique<AgendaProjection>(zone);
-      }};
+      .name = kAgendaProjection,
+      .version = 1,
+      .bulk = true,
+      // A page of the agenda reads each task's row and its lead's name.
+      .cached_rows = {"t/", "n/"},
+      .make = [zone] { return std::make_unique<AgendaProjection>(zone); }};
 }
 
 absl::StatusOr<AgendaPage> ListAgenda(ProjectionReader& reader,

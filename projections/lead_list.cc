@@ -409,6 +409,8 @@ ProjectionSpec LeadListSpec() {
       // Its rows are keyed by the lead (the row's id, the index entries'
       // first position), and a lead's events are those of its stream.
       .bulk_shards = 2,
+      // A page of leads reads each lead's row.
+      .cached_rows = {std::string(kRowPrefix)},
       .make = [] { return std::make_unique<LeadListProjection>(); }};
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -104,6 +105,10 @@ struct ProjectionSpec {
   // one requires a fold in which a stream's events read and write only rows
   // that no other stream's events touch (rows keyed by the stream).
   int bulk_shards = 1;
+  // Key prefixes of the rows that queries read one key at a time (a lead's
+  // row, not its index entries): the store keeps the last committed value
+  // of each in memory (see RowCache).
+  std::vector<std::string> cached_rows;
   std::function<std::unique_ptr<Projection>()> make;
 };
 

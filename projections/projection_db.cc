@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -24,6 +26,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
+#include "rocksdb/write_batch.h"
 
 namespace leadledger::projections {
 namespace {
@@ -384,9 +387,10 @@ class RocksReader final : public ProjectionReader {
 
   absl::StatusOr<std::optional<std::string>> Get(
       const Keyspace& keyspace, absl::string_view key) override {
+    std::string value;
+    if (FromCache(keyspace, key, &value)) return value;
     rocksdb::ReadOptions options;
     options.snapshot = snapshot_;
-    std::string value;
     rocksdb::Status status =
         db_->Get(options, keyspace.handle(), ToSlice(key), &value);
     if (status.IsNotFound()) return std::nullopt;
@@ -396,18 +400,31 @@ class RocksReader final : public ProjectionReader {
 
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
       const Keyspace& keyspace, absl::Span<const std::string> keys) override {
+    std::vector<std::optional<std::string>> out(keys.size());
+    // The positions of the keys the cache does not answer.
+    std::vector<size_t> missed;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      std::string value;
+      if (FromCache(keyspace, keys[i], &value)) {
+        out[i] = std::move(value);
+      } else {
+        missed.push_back(i);
+      }
+    }
+    if (missed.empty()) return out;
     rocksdb::ReadOptions options;
     options.snapshot = snapshot_;
-    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-    std::vector<rocksdb::PinnableSlice> values(keys.size());
-    std::vector<rocksdb::Status> statuses(keys.size());
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(missed.size());
+    for (size_t i : missed) slices.push_back(ToSlice(keys[i]));
+    std::vector<rocksdb::PinnableSlice> values(missed.size());
+    std::vector<rocksdb::Status> statuses(missed.size());
     db_->MultiGet(options, keyspace.handle(), slices.size(), slices.data(),
                   values.data(), statuses.data());
-    std::vector<std::optional<std::string>> out(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (statuses[i].IsNotFound()) continue;
-      RETURN_IF_ERROR(FromRocks(statuses[i], "projection read"));
-      out[i] = values[i].ToString();
+    for (size_t j = 0; j < missed.size(); ++j) {
+      if (statuses[j].IsNotFound()) continue;
+      RETURN_IF_ERROR(FromRocks(statuses[j], "projection read"));
+      out[missed[j]] = values[j].ToString();
     }
     return out;
   }
@@ -438,16 +455,138 @@ class RocksReader final : public ProjectionReader {
   }
 
  private:
+  bool FromCache(const Keyspace& keyspace, absl::string_view key,
+                 std::string* value) {
+    return keyspace.row_cache() != nullptr && keyspace.Cached(key) &&
+           keyspace.row_cache()->Lookup(key, snapshot_->GetSequenceNumber(),
+                                        value);
+  }
+
   rocksdb::DB* db_;
   const rocksdb::Snapshot* snapshot_;
+};
+
+// The last write of each cached row in a commit's batch, by column family.
+class CachedWrites final : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit CachedWrites(const std::vector<KeyspaceRef>& keyspaces) {
+    for (const KeyspaceRef& keyspace : keyspaces) {
+      if (keyspace->row_cache() == nullptr) continue;
+      by_family_.emplace(keyspace->handle()->GetID(),
+                         Writes{.keyspace = keyspace.get()});
+    }
+  }
+
+  bool empty() const { return by_family_.empty(); }
+
+  // Announces the writes to the caches.
+  void Begin() {
+    for (auto& [family, writes] : by_family_) {
+      if (writes.uncertain) {
+        writes.keyspace->row_cache()->Suspend();
+        continue;
+      }
+      for (const auto& [key, value] : writes.rows) {
+        writes.keyspace->row_cache()->BeginWrite(key);
+      }
+    }
+  }
+
+  // Ends them, with what the store now holds when `applied`.
+  void Finish(bool applied, uint64_t sequence) {
+    for (auto& [family, writes] : by_family_) {
+      if (writes.uncertain) {
+        writes.keyspace->row_cache()->Resume();
+        continue;
+      }
+      for (const auto& [key, value] : writes.rows) {
+        writes.keyspace->row_cache()->FinishWrite(
+            key, applied ? value : std::nullopt, sequence);
+      }
+    }
+  }
+
+  rocksdb::Status PutCF(uint32_t family, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    Record(family, key, value.ToString());
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t family,
+                           const rocksdb::Slice& key) override {
+    Record(family, key, std::nullopt);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status SingleDeleteCF(uint32_t family,
+                                 const rocksdb::Slice& key) override {
+    Record(family, key, std::nullopt);
+    return rocksdb::Status::OK();
+  }
+  // Writes that RowBatch never makes: the whole cache steps aside.
+  rocksdb::Status DeleteRangeCF(uint32_t family, const rocksdb::Slice&,
+                                const rocksdb::Slice&) override {
+    MarkUncertain(family);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MergeCF(uint32_t family, const rocksdb::Slice&,
+                          const rocksdb::Slice&) override {
+    MarkUncertain(family);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status PutBlobIndexCF(uint32_t family, const rocksdb::Slice&,
+                                 const rocksdb::Slice&) override {
+    MarkUncertain(family);
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  struct Writes {
+    const Keyspace* keyspace;
+    // Whether the batch writes it in ways not tracked key by key.
+    bool uncertain = false;
+    absl::flat_hash_map<std::string, std::optional<std::string>> rows;
+  };
+
+  void Record(uint32_t family, const rocksdb::Slice& key,
+              std::optional<std::string> value) {
+    auto it = by_family_.find(family);
+    if (it == by_family_.end() || !it->second.keyspace->Cached(ToView(key))) {
+      return;
+    }
+    it->second.rows[ToView(key)] = std::move(value);
+  }
+
+  void MarkUncertain(uint32_t family) {
+    auto it = by_family_.find(family);
+    if (it != by_family_.end()) it->second.uncertain = true;
+  }
+
+  absl::flat_hash_map<uint32_t, Writes> by_family_;
 };
 
 }  // namespace
 
 Keyspace::~Keyspace() { (void)db_->DestroyColumnFamilyHandle(handle_); }
 
+bool Keyspace::Cached(absl::string_view key) const {
+  for (const std::string& prefix : cached_prefixes_) {
+    if (absl::StartsWith(key, prefix)) return true;
+  }
+  return false;
+}
+
+ProjectionDbOptions ProjectionDbOptionsFor(
+    const std::vector<ProjectionSpec>& specs) {
+  ProjectionDbOptions options;
+  for (const ProjectionSpec& spec : specs) {
+    if (!spec.cached_rows.empty()) {
+      options.cached_rows[spec.name] = spec.cached_rows;
+    }
+  }
+  return options;
+}
+
 absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
-    const std::string& path) {
+    const std::string& path, ProjectionDbOptions options) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -484,7 +623,7 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
   }
   std::unique_ptr<ProjectionDb> db(
       new ProjectionDb(std::unique_ptr<rocksdb::DB>(raw), bulk_directory,
-                       std::move(block_cache)));
+                       std::move(block_cache), std::move(options)));
 
   std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name;
   for (rocksdb::ColumnFamilyHandle* handle : handles) {
@@ -525,8 +664,8 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
       // an entry whose family never came to be is simply absent.
       continue;
     }
-    auto keyspace = std::shared_ptr<const Keyspace>(new Keyspace(
-        raw, handle->second, projection, parsed->id, parsed->version));
+    KeyspaceRef keyspace = db->MakeKeyspace(handle->second, projection,
+                                            parsed->id, parsed->version);
     by_name.erase(handle);
     Entry& entry = db->catalog_[projection];
     (live ? entry.live : entry.shadow) = std::move(keyspace);
@@ -552,10 +691,25 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
 
 ProjectionDb::ProjectionDb(std::unique_ptr<rocksdb::DB> db,
                            std::string bulk_directory,
-                           std::shared_ptr<rocksdb::Cache> block_cache)
+                           std::shared_ptr<rocksdb::Cache> block_cache,
+                           ProjectionDbOptions options)
     : db_(std::move(db)),
       bulk_directory_(std::move(bulk_directory)),
-      block_cache_(std::move(block_cache)) {}
+      block_cache_(std::move(block_cache)),
+      options_(std::move(options)) {}
+
+KeyspaceRef ProjectionDb::MakeKeyspace(rocksdb::ColumnFamilyHandle* handle,
+                                       std::string projection, std::string id,
+                                       int version) const {
+  std::vector<std::string> cached_prefixes;
+  if (auto it = options_.cached_rows.find(projection);
+      it != options_.cached_rows.end()) {
+    cached_prefixes = it->second;
+  }
+  return std::shared_ptr<const Keyspace>(new Keyspace(
+      db_.get(), handle, std::move(projection), std::move(id), version,
+      std::move(cached_prefixes), options_.row_cache_bytes));
+}
 
 ProjectionDb::~ProjectionDb() {
   {
@@ -588,8 +742,7 @@ absl::StatusOr<KeyspaceRef> ProjectionDb::NewKeyspace(
   RETURN_IF_ERROR(FromRocks(
       db_->CreateColumnFamily(KeyspaceOptions(block_cache_), id, &handle),
       absl::StrCat("create keyspace ", id)));
-  return std::shared_ptr<const Keyspace>(
-      new Keyspace(db_.get(), handle, std::string(projection), id, version));
+  return MakeKeyspace(handle, std::string(projection), id, version);
 }
 
 absl::Status ProjectionDb::WriteCatalog(absl::string_view projection,
@@ -720,8 +873,7 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
     }
   }
   if (rocks.mode() == CommitMode::kNormal) {
-    return FromRocks(db_->Write(rocksdb::WriteOptions(), rocks.batch()),
-                     "projection commit");
+    return WriteKeepingCaches(*rocks.batch(), rocks.keyspaces());
   }
   // One table file per keyspace and shard, all ingested at once: the
   // keyspaces take the commit whole or not at all, and once ingested it is
@@ -783,13 +935,41 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
     arg->external_files.push_back(files[i]);
   }
   if (status.ok() && !args.empty()) {
+    // The files write rows no cache hears of: the caches of their keyspaces
+    // step aside until the ingestion is over, and forget every row then.
+    std::vector<RowCache*> caches;
+    for (const KeyspaceRef& keyspace : rocks.keyspaces()) {
+      if (keyspace->row_cache() != nullptr) {
+        caches.push_back(keyspace->row_cache());
+      }
+    }
+    for (RowCache* cache : caches) cache->Suspend();
     status = FromRocks(db_->IngestExternalFiles(args), "projection commit");
+    for (RowCache* cache : caches) cache->Resume();
   }
   for (const std::string& file : files) {
     std::error_code ignored;
     std::filesystem::remove(file, ignored);
   }
   return status;
+}
+
+absl::Status ProjectionDb::WriteKeepingCaches(
+    rocksdb::WriteBatch& batch, const std::vector<KeyspaceRef>& keyspaces) {
+  CachedWrites cached(keyspaces);
+  if (cached.empty()) {
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch),
+                     "projection commit");
+  }
+  // The batch is ours: reading it back only fails on a damaged one, which
+  // the write would refuse as well.
+  RETURN_IF_ERROR(FromRocks(batch.Iterate(&cached), "projection commit"));
+  cached.Begin();
+  const rocksdb::Status status = db_->Write(rocksdb::WriteOptions(), &batch);
+  // At or after the batch's own sequence number, which the write does not
+  // return.
+  cached.Finish(status.ok(), db_->GetLatestSequenceNumber());
+  return FromRocks(status, "projection commit");
 }
 
 std::unique_ptr<ProjectionReader> ProjectionDb::NewReader() {

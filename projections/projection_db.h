@@ -43,12 +43,14 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "projections/projection.h"
+#include "projections/row_cache.h"
 
 namespace rocksdb {
 class Cache;
 class ColumnFamilyHandle;
 class DB;
 class Snapshot;
+class WriteBatch;
 }  // namespace rocksdb
 
 namespace leadledger::projections {
@@ -67,22 +69,34 @@ class Keyspace {
   int version() const { return version_; }
   // For the store's implementation.
   rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
+  // The rows of it kept in memory (ProjectionDbOptions::cached_rows);
+  // nullptr when none are.
+  RowCache* row_cache() const { return row_cache_.get(); }
+  // Whether `key` is one of the rows row_cache() keeps.
+  bool Cached(absl::string_view key) const;
 
  private:
   friend class ProjectionDb;
   Keyspace(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* handle,
-           std::string projection, std::string id, int version)
+           std::string projection, std::string id, int version,
+           std::vector<std::string> cached_prefixes, size_t row_cache_bytes)
       : db_(db),
         handle_(handle),
         projection_(std::move(projection)),
         id_(std::move(id)),
-        version_(version) {}
+        version_(version),
+        cached_prefixes_(std::move(cached_prefixes)),
+        row_cache_(cached_prefixes_.empty()
+                       ? nullptr
+                       : std::make_unique<RowCache>(row_cache_bytes)) {}
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* handle_;
   std::string projection_;
   std::string id_;
   int version_;
+  const std::vector<std::string> cached_prefixes_;
+  const std::unique_ptr<RowCache> row_cache_;
   // Whether its automatic compaction is off (a shadow being filled).
   mutable std::atomic<bool> compaction_deferred_{false};
 };
@@ -156,13 +170,25 @@ class ProjectionCommit {
                              uint64_t position) = 0;
 };
 
+struct ProjectionDbOptions {
+  // By projection, the key prefixes of the rows that queries read one key
+  // at a time; each keyspace of the projection keeps the last committed
+  // value of those rows in a RowCache of `row_cache_bytes`.
+  std::map<std::string, std::vector<std::string>, std::less<>> cached_rows;
+  size_t row_cache_bytes = 32 << 20;
+};
+
+// The options that cache the rows `specs` name (ProjectionSpec::cached_rows).
+ProjectionDbOptions ProjectionDbOptionsFor(
+    const std::vector<ProjectionSpec>& specs);
+
 class ProjectionDb {
  public:
   // Opens (creating if missing) the database in directory `path`.
   // Errors: UNAVAILABLE when it cannot be opened (locked by another process,
   // I/O error); DATA_LOSS when its catalog is unreadable.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ProjectionDb>> Open(
-      const std::string& path);
+      const std::string& path, ProjectionDbOptions options = {});
   ~ProjectionDb();
 
   // The keyspace serving `projection`; nullptr when it has none yet.
@@ -220,7 +246,16 @@ class ProjectionDb {
   };
 
   ProjectionDb(std::unique_ptr<rocksdb::DB> db, std::string bulk_directory,
-               std::shared_ptr<rocksdb::Cache> block_cache);
+               std::shared_ptr<rocksdb::Cache> block_cache,
+               ProjectionDbOptions options);
+  // The Keyspace of an open column family.
+  KeyspaceRef MakeKeyspace(rocksdb::ColumnFamilyHandle* handle,
+                           std::string projection, std::string id,
+                           int version) const;
+  // Writes the batch of a kNormal commit to `keyspaces`, keeping their row
+  // caches.
+  absl::Status WriteKeepingCaches(rocksdb::WriteBatch& batch,
+                                  const std::vector<KeyspaceRef>& keyspaces);
   absl::StatusOr<KeyspaceRef> NewKeyspace(absl::string_view projection,
                                           int version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -234,6 +269,7 @@ class ProjectionDb {
   const std::string bulk_directory_;
   // Shared by every keyspace.
   const std::shared_ptr<rocksdb::Cache> block_cache_;
+  const ProjectionDbOptions options_;
   std::atomic<uint64_t> next_bulk_file_{1};
   // Serializes catalog changes; reads of the map take it briefly.
   absl::Mutex mu_;

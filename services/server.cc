@@ -69,13 +69,16 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   store_options.now = [clock] { return clock->Now(); };
   ASSIGN_OR_RETURN(server->store_, eventstore::RocksDbEventStore::Open(
                                        std::move(store_options)));
+  std::vector<projections::ProjectionSpec> read_models =
+      projections::ReadModels({.zone = options.time_zone});
   ASSIGN_OR_RETURN(
       server->projection_db_,
       projections::ProjectionDb::Open(
-          (std::filesystem::path(options.data_dir) / "projections").string()));
+          (std::filesystem::path(options.data_dir) / "projections").string(),
+          projections::ProjectionDbOptionsFor(read_models)));
   server->read_models_ = std::make_unique<projections::ProjectionRunner>(
       server->store_.get(), server->projection_db_.get(),
-      projections::ReadModels({.zone = options.time_zone}));
+      std::move(read_models));
   server->handler_ =
       std::make_unique<LeadCommandHandler>(server->store_.get(), ids);
   ASSIGN_OR_RETURN(server->settings_,

@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
   const bool rebuild = std::string(argv[2]) == "rebuild";
   const bool catch_up = std::string(argv[2]) == "catchup";
   auto store = eventstore::RocksDbEventStore::Open({.path = dir + "/log"});
-  auto db = projections::ProjectionDb::Open(dir + "/projections");
+  auto db = projections::ProjectionDb::Open(
+      dir + "/projections",
+      projections::ProjectionDbOptionsFor(projections::ReadModels({})));
   if (!store.ok() || !db.ok()) {
     std::fprintf(stderr, "cannot open: %s %s\n",
                  store.status().ToString().c_str(),

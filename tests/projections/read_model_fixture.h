@@ -28,7 +28,8 @@ class ReadModelTest : public ::testing::Test {
     auto store = eventstore::RocksDbEventStore::Open({.path = dir_.Sub("log")});
     ASSERT_THAT(store.status(), testing::IsOk());
     store_ = std::move(*store);
-    auto db = ProjectionDb::Open(dir_.Sub("projections"));
+    auto db = ProjectionDb::Open(dir_.Sub("projections"),
+                                 ProjectionDbOptionsFor(ReadModels({})));
     ASSERT_THAT(db.status(), testing::IsOk());
     db_ = std::move(*db);
     runner_ = std::make_unique<ProjectionRunner>(

@@ -1,0 +1,192 @@
+#include "projections/projection_db.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace leadledger::projections {
+namespace {
+
+using ::leadledger::testing::IsOk;
+using ::testing::ElementsAre;
+using ::testing::Optional;
+
+// A store whose "p" keeps its rows under "r/" in memory; "i/" rows stand
+// for index entries, read by scans only.
+class ProjectionDbCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = ProjectionDb::Open(dir_.Sub("projections"),
+                                 {.cached_rows = {{"p", {"r/"}}}});
+    ASSERT_THAT(db.status(), IsOk());
+    db_ = std::move(*db);
+    auto live = db_->CreateLive("p", 1);
+    ASSERT_THAT(live.status(), IsOk());
+    live_ = *live;
+    ASSERT_NE(live_->row_cache(), nullptr);
+  }
+
+  void TearDown() override {
+    live_.reset();
+    db_.reset();
+  }
+
+  // Writes `rows` (nullopt: delete) in one commit of `mode`.
+  void Commit(const std::map<std::string, std::optional<std::string>>& rows,
+              CommitMode mode = CommitMode::kNormal) {
+    std::unique_ptr<ProjectionCommit> commit = db_->NewCommit(mode);
+    for (const auto& [key, value] : rows) {
+      if (value.has_value()) {
+        commit->Rows(live_).Put(key, *value);
+      } else {
+        commit->Rows(live_).Delete(key);
+      }
+    }
+    ASSERT_THAT(db_->Write(*commit), IsOk());
+  }
+
+  std::optional<std::string> Get(ProjectionReader& reader,
+                                 absl::string_view key) {
+    absl::StatusOr<std::optional<std::string>> value = reader.Get(*live_, key);
+    EXPECT_THAT(value.status(), IsOk());
+    return value.ok() ? *value : std::nullopt;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ProjectionDb> db_;
+  KeyspaceRef live_;
+};
+
+TEST_F(ProjectionDbCacheTest, ReadersSeeTheRowsOfTheirSnapshot) {
+  Commit({{"r/a", "1"}, {"i/a", "x"}});
+  std::unique_ptr<ProjectionReader> before = db_->NewReader();
+  Commit({{"r/a", "2"}});
+  std::unique_ptr<ProjectionReader> after = db_->NewReader();
+  EXPECT_EQ(Get(*before, "r/a"), "1");
+  EXPECT_EQ(Get(*after, "r/a"), "2");
+  const uint64_t hits = live_->row_cache()->GetStats().hits;
+  EXPECT_EQ(Get(*after, "r/a"), "2");
+  EXPECT_EQ(live_->row_cache()->GetStats().hits, hits + 1);
+  // Rows outside the cached prefixes are read from the store.
+  EXPECT_EQ(Get(*after, "i/a"), "x");
+  EXPECT_EQ(live_->row_cache()->GetStats().hits, hits + 1);
+}
+
+TEST_F(ProjectionDbCacheTest, MultiGetMixesCachedAndStoredRowsInOrder) {
+  Commit({{"r/a", "1"}, {"r/b", "2"}, {"i/a", "x"}});
+  Commit({{"r/b", std::nullopt}, {"r/c", "3"}});
+  std::unique_ptr<ProjectionReader> reader = db_->NewReader();
+  absl::StatusOr<std::vector<std::optional<std::string>>> values =
+      reader->MultiGet(*live_, {"r/c", "i/a", "r/b", "r/a", "r/missing"});
+  ASSERT_THAT(values.status(), IsOk());
+  EXPECT_THAT(*values, ElementsAre(Optional(std::string("3")),
+                                   Optional(std::string("x")), std::nullopt,
+                                   Optional(std::string("1")), std::nullopt));
+}
+
+TEST_F(ProjectionDbCacheTest, ABulkCommitReplacesCachedRows) {
+  Commit({{"r/a", "1"}, {"r/b", "1"}});
+  EXPECT_EQ(Get(*db_->NewReader(), "r/a"), "1");
+  Commit({{"r/a", "2"}, {"r/b", std::nullopt}}, CommitMode::kBulk);
+  std::unique_ptr<ProjectionReader> reader = db_->NewReader();
+  EXPECT_EQ(Get(*reader, "r/a"), "2");
+  EXPECT_EQ(Get(*reader, "r/b"), std::nullopt);
+}
+
+// Readers racing a writer: every cached answer must be what the store
+// holds at the reader's snapshot, which a scan (never cached) reads.
+TEST_F(ProjectionDbCacheTest, CachedReadsAgreeWithTheStoreUnderWrites) {
+  constexpr int kKeys = 16;
+  std::vector<std::string> keys;
+  for (int i = 0; i < kKeys; ++i) keys.push_back(absl::StrCat("r/", i));
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    std::mt19937 random(7);
+    for (int round = 1; round <= 3000; ++round) {
+      std::map<std::string, std::optional<std::string>> rows;
+      for (int n = 0; n < 3; ++n) {
+        const std::string& key = keys[random() % kKeys];
+        if (random() % 8 == 0) {
+          rows[key] = std::nullopt;
+        } else {
+          rows[key] = absl::StrCat(key, "@", round);
+        }
+      }
+      Commit(rows);
+    }
+    done = true;
+  });
+  auto read_and_check = [&] {
+    int checked = 0;
+    while (!done) {
+      std::unique_ptr<ProjectionReader> reader = db_->NewReader();
+      absl::StatusOr<std::vector<std::optional<std::string>>> cached =
+          reader->MultiGet(*live_, keys);
+      ASSERT_THAT(cached.status(), IsOk());
+      std::vector<std::optional<std::string>> stored(kKeys);
+      ASSERT_THAT(
+          reader->Scan(*live_, "r/", "r0", ScanOrder::kAscending,
+                       [&](absl::string_view key, absl::string_view value) {
+                         for (int i = 0; i < kKeys; ++i) {
+                           if (keys[i] == key) {
+                             stored[i] = std::string(value);
+                           }
+                         }
+                         return true;
+                       }),
+          IsOk());
+      ASSERT_EQ(*cached, stored) << "after " << checked << " checks";
+      ++checked;
+    }
+  };
+  std::thread reader_a(read_and_check);
+  std::thread reader_b(read_and_check);
+  writer.join();
+  reader_a.join();
+  reader_b.join();
+  EXPECT_GT(live_->row_cache()->GetStats().hits, 0u);
+}
+
+TEST_F(ProjectionDbCacheTest, ReopenedKeyspacesKeepTheirCaches) {
+  Commit({{"r/a", "1"}});
+  live_.reset();
+  db_.reset();
+  auto db = ProjectionDb::Open(dir_.Sub("projections"),
+                               {.cached_rows = {{"p", {"r/"}}}});
+  ASSERT_THAT(db.status(), IsOk());
+  db_ = std::move(*db);
+  live_ = db_->Live("p");
+  ASSERT_NE(live_, nullptr);
+  ASSERT_NE(live_->row_cache(), nullptr);
+  Commit({{"r/a", "2"}});
+  std::unique_ptr<ProjectionReader> reader = db_->NewReader();
+  EXPECT_EQ(Get(*reader, "r/a"), "2");
+  EXPECT_EQ(live_->row_cache()->GetStats().hits, 1u);
+}
+
+TEST(ProjectionDbTest, KeyspacesOfOtherProjectionsHaveNoCache) {
+  testing::TempDir dir;
+  auto db = ProjectionDb::Open(dir.Sub("projections"),
+                               {.cached_rows = {{"p", {"r/"}}}});
+  ASSERT_THAT(db.status(), IsOk());
+  auto other = (*db)->CreateLive("q", 1);
+  ASSERT_THAT(other.status(), IsOk());
+  EXPECT_EQ((*other)->row_cache(), nullptr);
+  auto shadow = (*db)->CreateShadow("p", 2);
+  ASSERT_THAT(shadow.status(), IsOk());
+  EXPECT_NE((*shadow)->row_cache(), nullptr);
+}
+
+}  // namespace
+}  // namespace leadledger::projections
