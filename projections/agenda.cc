@@ -150,7 +150,7 @@ class AgendaProjection final : public Projection {
                            rows.Get(TaskKey(lead_id, e.task_id)));
           if (!bytes.has_value()) return absl::OkStatus();
           ASSIGN_OR_RETURN(StoredAgendaTask stored, DecodeAgendaRow(*bytes));
-          rows.Delete(DueKey(lead_id, stored.task));
+          rows.DeleteWrittenOnce(DueKey(lead_id, stored.task));
           stored.task.fell_due = true;
           rows.Put(TaskKey(lead_id, e.task_id), EncodeAgendaRow(stored));
           return absl::OkStatus();
@@ -185,8 +185,11 @@ class AgendaProjection final : public Projection {
     if (!bytes.has_value()) return absl::OkStatus();
     ASSIGN_OR_RETURN(StoredAgendaTask stored, DecodeAgendaRow(*bytes));
     rows.Delete(key);
-    rows.Delete(OwnerKey(zone_, lead_id, stored.task));
-    rows.Delete(DueKey(lead_id, stored.task));
+    // Index keys name their task, which is added once and removed once.
+    rows.DeleteWrittenOnce(OwnerKey(zone_, lead_id, stored.task));
+    if (HasDueTime(stored.task) && !stored.task.fell_due) {
+      rows.DeleteWrittenOnce(DueKey(lead_id, stored.task));
+    }
     return absl::OkStatus();
   }
 
@@ -203,6 +206,9 @@ ProjectionSpec AgendaSpec(absl::TimeZone zone) {
       .bulk = true,
       // A page of the agenda reads each task's row and its lead's name.
       .cached_rows = {"t/", "n/"},
+      // Tasks come and go: their index entries' puts and deletions should
+      // meet in flushes.
+      .memtable_bytes = 2 << 20,
       .make = [zone] { return std::make_unique<AgendaProjection>(zone); }};
 }
 

@@ -8,16 +8,21 @@ namespace leadledger::projections {
 absl::StatusOr<std::optional<std::string>> OverlayRows::Get(
     absl::string_view key) {
   auto it = writes_.find(key);
-  if (it != writes_.end()) return it->second;
+  if (it != writes_.end()) return it->second.value;
   return base_->Get(key);
 }
 
 void OverlayRows::Put(absl::string_view key, absl::string_view value) {
-  writes_.insert_or_assign(std::string(key), std::string(value));
+  writes_.insert_or_assign(std::string(key),
+                           Write{.value = std::string(value)});
 }
 
 void OverlayRows::Delete(absl::string_view key) {
-  writes_.insert_or_assign(std::string(key), std::nullopt);
+  writes_.insert_or_assign(std::string(key), Write{});
+}
+
+void OverlayRows::DeleteWrittenOnce(absl::string_view key) {
+  writes_.insert_or_assign(std::string(key), Write{.written_once = true});
 }
 
 absl::Status OverlayRows::ScanPrefix(
@@ -43,7 +48,7 @@ absl::Status OverlayRows::ScanPrefix(
     if (!mine_left && !theirs_left) break;
     if (mine_left && (!theirs_left || mine->first <= theirs->first)) {
       if (theirs_left && mine->first == theirs->first) ++theirs;
-      const std::optional<std::string>& value = mine->second;
+      const std::optional<std::string>& value = mine->second.value;
       const std::string& key = mine->first;
       ++mine;
       if (value.has_value() && !visit(key, *value)) break;
@@ -56,9 +61,11 @@ absl::Status OverlayRows::ScanPrefix(
 }
 
 void OverlayRows::Apply() {
-  for (const auto& [key, value] : writes_) {
-    if (value.has_value()) {
-      base_->Put(key, *value);
+  for (const auto& [key, write] : writes_) {
+    if (write.value.has_value()) {
+      base_->Put(key, *write.value);
+    } else if (write.written_once) {
+      base_->DeleteWrittenOnce(key);
     } else {
       base_->Delete(key);
     }

@@ -29,6 +29,7 @@ class OverlayRows final : public RowBatch {
       absl::string_view key) override;
   void Put(absl::string_view key, absl::string_view value) override;
   void Delete(absl::string_view key) override;
+  void DeleteWrittenOnce(absl::string_view key) override;
   absl::Status ScanPrefix(
       absl::string_view prefix,
       const std::function<bool(absl::string_view key, absl::string_view value)>&
@@ -40,8 +41,13 @@ class OverlayRows final : public RowBatch {
 
  private:
   RowBatch* base_ = nullptr;
-  // Key -> value, or nullopt for a deletion.
-  absl::btree_map<std::string, std::optional<std::string>, std::less<>> writes_;
+  struct Write {
+    // nullopt for a deletion.
+    std::optional<std::string> value;
+    // A deletion by DeleteWrittenOnce.
+    bool written_once = false;
+  };
+  absl::btree_map<std::string, Write, std::less<>> writes_;
 };
 
 }  // namespace leadledger::projections

@@ -41,6 +41,12 @@ class RowBatch {
   // until the commit takes them without a copy.
   virtual void PutOwned(std::string key, std::string value) { Put(key, value); }
   virtual void DeleteOwned(std::string key) { Delete(key); }
+  // Delete, for a key that one Put wrote since it was last deleted, and
+  // that no Put will write again before this deletion: an index entry whose
+  // key names the one thing it indexes. The store may then drop the pair
+  // as soon as they meet, rather than keep a deletion marker that scans
+  // step over until it reaches the last level.
+  virtual void DeleteWrittenOnce(absl::string_view key) { Delete(key); }
   // Calls `visit` for every key starting with `prefix`, in key order, as
   // the commit sees them, until it returns false.
   [[nodiscard]] virtual absl::Status ScanPrefix(
@@ -109,6 +115,11 @@ struct ProjectionSpec {
   // row, not its index entries): the store keeps the last committed value
   // of each in memory (see RowCache).
   std::vector<std::string> cached_rows;
+  // The size of its keyspaces' memtables; 0 for the store's default. A
+  // small one suits rows that come and go (an agenda is a queue): deletions
+  // meet the writes they undo (DeleteWrittenOnce) when the memtable is
+  // flushed, instead of piling up in it in front of every scan.
+  size_t memtable_bytes = 0;
   std::function<std::unique_ptr<Projection>()> make;
 };
 

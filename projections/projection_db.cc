@@ -93,9 +93,9 @@ constexpr size_t kDeletionWindow = 4096;
 constexpr size_t kDeletionTrigger = 1024;
 
 rocksdb::ColumnFamilyOptions KeyspaceOptions(
-    std::shared_ptr<rocksdb::Cache> block_cache) {
+    std::shared_ptr<rocksdb::Cache> block_cache, size_t memtable_bytes = 0) {
   rocksdb::ColumnFamilyOptions options;
-  options.write_buffer_size = 32 << 20;
+  options.write_buffer_size = memtable_bytes > 0 ? memtable_bytes : 32 << 20;
   options.max_write_buffer_number = 3;
   options.target_file_size_base = kTableFileBytes;
   options.table_properties_collector_factories.push_back(
@@ -107,6 +107,14 @@ rocksdb::ColumnFamilyOptions KeyspaceOptions(
   table.block_cache = std::move(block_cache);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
+}
+
+// The memtable size `options` give the keyspaces of `projection` (0: the
+// default).
+size_t MemtableBytes(const ProjectionDbOptions& options,
+                     absl::string_view projection) {
+  auto it = options.memtable_bytes.find(projection);
+  return it == options.memtable_bytes.end() ? 0 : it->second;
 }
 
 // The options that differ between a shadow being filled (`deferred`) and a
@@ -222,6 +230,10 @@ class RocksRowBatch final : public RowBatch {
 
   void Delete(absl::string_view key) override {
     (void)batch_->Delete(handle_, ToSlice(key));
+  }
+
+  void DeleteWrittenOnce(absl::string_view key) override {
+    (void)batch_->SingleDelete(handle_, ToSlice(key));
   }
 
   absl::Status ScanPrefix(
@@ -581,6 +593,9 @@ ProjectionDbOptions ProjectionDbOptionsFor(
     if (!spec.cached_rows.empty()) {
       options.cached_rows[spec.name] = spec.cached_rows;
     }
+    if (spec.memtable_bytes > 0) {
+      options.memtable_bytes[spec.name] = spec.memtable_bytes;
+    }
   }
   return options;
 }
@@ -601,9 +616,14 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
       rocksdb::NewLRUCache(kBlockCacheBytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& family : families) {
-    descriptors.emplace_back(family, family == rocksdb::kDefaultColumnFamilyName
-                                         ? rocksdb::ColumnFamilyOptions()
-                                         : KeyspaceOptions(block_cache));
+    // Keyspaces are named "<projection>.<generation>".
+    const absl::string_view projection =
+        absl::string_view(family).substr(0, family.rfind('.'));
+    descriptors.emplace_back(
+        family,
+        family == rocksdb::kDefaultColumnFamilyName
+            ? rocksdb::ColumnFamilyOptions()
+            : KeyspaceOptions(block_cache, MemtableBytes(options, projection)));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -740,7 +760,9 @@ absl::StatusOr<KeyspaceRef> ProjectionDb::NewKeyspace(
                 "projection catalog"));
   rocksdb::ColumnFamilyHandle* handle = nullptr;
   RETURN_IF_ERROR(FromRocks(
-      db_->CreateColumnFamily(KeyspaceOptions(block_cache_), id, &handle),
+      db_->CreateColumnFamily(
+          KeyspaceOptions(block_cache_, MemtableBytes(options_, projection)),
+          id, &handle),
       absl::StrCat("create keyspace ", id)));
   return MakeKeyspace(handle, std::string(projection), id, version);
 }

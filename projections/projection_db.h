@@ -176,9 +176,13 @@ struct ProjectionDbOptions {
   // value of those rows in a RowCache of `row_cache_bytes`.
   std::map<std::string, std::vector<std::string>, std::less<>> cached_rows;
   size_t row_cache_bytes = 32 << 20;
+  // By projection, the size of its keyspaces' memtables where it is not the
+  // default.
+  std::map<std::string, size_t, std::less<>> memtable_bytes;
 };
 
-// The options that cache the rows `specs` name (ProjectionSpec::cached_rows).
+// The options that `specs` ask for (ProjectionSpec::cached_rows and
+// memtable_bytes).
 ProjectionDbOptions ProjectionDbOptionsFor(
     const std::vector<ProjectionSpec>& specs);
 

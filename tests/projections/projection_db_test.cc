@@ -10,8 +10,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/perf_context.h"
+#include "rocksdb/perf_level.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -186,6 +189,46 @@ TEST(ProjectionDbTest, KeyspacesOfOtherProjectionsHaveNoCache) {
   auto shadow = (*db)->CreateShadow("p", 2);
   ASSERT_THAT(shadow.status(), IsOk());
   EXPECT_NE((*shadow)->row_cache(), nullptr);
+}
+
+// A queue (an owner's agenda) writes entries once and deletes them once; its
+// deletions must not pile up in front of every scan of it.
+TEST(ProjectionDbTest, DeletionsOfRowsWrittenOnceMeetTheirWritesInFlushes) {
+  testing::TempDir dir;
+  auto db = ProjectionDb::Open(dir.Sub("projections"),
+                               {.memtable_bytes = {{"q", 64 << 10}}});
+  ASSERT_THAT(db.status(), IsOk());
+  // A shadow: no compaction drops deletions behind the flushes' back.
+  auto queue = (*db)->CreateShadow("q", 1);
+  ASSERT_THAT(queue.status(), IsOk());
+  auto key = [](int i) { return absl::StrFormat("o/%06d", i); };
+  const std::string value(100, 'v');
+  constexpr int kEntries = 5000;
+  for (int i = 0; i < kEntries; ++i) {
+    std::unique_ptr<ProjectionCommit> commit = (*db)->NewCommit();
+    RowBatch& rows = commit->Rows(*queue);
+    rows.Put(key(i), value);
+    if (i > 0) rows.DeleteWrittenOnce(key(i - 1));
+    ASSERT_THAT((*db)->Write(*commit), IsOk());
+  }
+  std::unique_ptr<ProjectionReader> reader = (*db)->NewReader();
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  std::vector<std::string> seen;
+  ASSERT_THAT(reader->Scan(**queue, "o/", "o0", ScanOrder::kAscending,
+                           [&](absl::string_view key, absl::string_view) {
+                             seen.emplace_back(key);
+                             return true;
+                           }),
+              IsOk());
+  const uint64_t stepped_over =
+      rocksdb::get_perf_context()->internal_delete_skipped_count +
+      rocksdb::get_perf_context()->internal_key_skipped_count;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  EXPECT_THAT(seen, ElementsAre(key(kEntries - 1)));
+  // Only what the memtables still hold: flushes dropped each pair whose
+  // write and deletion they met together.
+  EXPECT_LT(stepped_over, kEntries / 5);
 }
 
 }  // namespace
