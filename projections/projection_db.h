@@ -22,6 +22,10 @@
 // CompactShadow merges them into one sorted run before the shadow is
 // promoted; from then on it is compacted as any live keyspace.
 //
+// Rows that queries read one key at a time can be kept in memory as
+// committed (ProjectionDbOptions::cached_rows, see RowCache); readers get
+// them from there when their snapshot holds the commit that wrote them.
+//
 // Thread-safe. Keyspace references must be released before the ProjectionDb
 // is destroyed.
 #ifndef LEADLEDGER_PROJECTIONS_PROJECTION_DB_H_
