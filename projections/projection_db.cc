@@ -504,16 +504,17 @@ class CachedWrites final : public rocksdb::WriteBatch::Handler {
     }
   }
 
-  // Ends them, with what the store now holds when `applied`.
+  // Ends them, with what the store now holds when `applied`; hands the
+  // values over to the caches.
   void Finish(bool applied, uint64_t sequence) {
     for (auto& [family, writes] : by_family_) {
       if (writes.uncertain) {
         writes.keyspace->row_cache()->Resume();
         continue;
       }
-      for (const auto& [key, value] : writes.rows) {
+      for (auto& [key, value] : writes.rows) {
         writes.keyspace->row_cache()->FinishWrite(
-            key, applied ? value : std::nullopt, sequence);
+            key, applied ? std::move(value) : std::nullopt, sequence);
       }
     }
   }

@@ -43,10 +43,11 @@ void RowCache::BeginWrite(absl::string_view key) {
   auto found = shard.index.find(key);
   if (found == shard.index.end()) {
     shard.rows.push_front(Row{.key = std::string(key)});
-    shard.index.emplace(absl::string_view(shard.rows.front().key),
-                        shard.rows.begin());
     shard.bytes += Charge(shard.rows.front());
-    found = shard.index.find(key);
+    found = shard.index
+                .emplace(absl::string_view(shard.rows.front().key),
+                         shard.rows.begin())
+                .first;
   }
   Row& row = *found->second;
   if (row.writers > 0) row.overlapped = true;
@@ -55,7 +56,7 @@ void RowCache::BeginWrite(absl::string_view key) {
 }
 
 void RowCache::FinishWrite(absl::string_view key,
-                           const std::optional<std::string>& value,
+                           std::optional<std::string> value,
                            uint64_t sequence) {
   Shard& shard = ShardOf(key);
   absl::MutexLock lock(&shard.mu);
@@ -69,7 +70,7 @@ void RowCache::FinishWrite(absl::string_view key,
     return;
   }
   shard.bytes -= Charge(*row);
-  row->value = *value;
+  row->value = *std::move(value);
   row->known = true;
   row->sequence = sequence;
   shard.bytes += Charge(*row);

@@ -54,8 +54,8 @@ class RowCache {
   // Ends the write BeginWrite announced. `value` is what the store now
   // holds at `key`, written at or before `sequence`; nullopt for a delete,
   // or a write the store failed to apply.
-  void FinishWrite(absl::string_view key,
-                   const std::optional<std::string>& value, uint64_t sequence);
+  void FinishWrite(absl::string_view key, std::optional<std::string> value,
+                   uint64_t sequence);
 
   // The row at `key` as a reader whose snapshot is at `sequence` would
   // read it; false when the store must answer.
