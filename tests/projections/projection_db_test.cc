@@ -227,8 +227,10 @@ TEST(ProjectionDbTest, DeletionsOfRowsWrittenOnceMeetTheirWritesInFlushes) {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
   EXPECT_THAT(seen, ElementsAre(key(kEntries - 1)));
   // Only what the memtables still hold: flushes dropped each pair whose
-  // write and deletion they met together.
-  EXPECT_LT(stepped_over, kEntries / 5);
+  // write and deletion they met together. Up to three memtables (about 1400
+  // entries of this size) wait for a flush on a busy machine; plain
+  // deletions would leave one marker per entry, and more.
+  EXPECT_LT(stepped_over, kEntries / 2);
 }
 
 }  // namespace
