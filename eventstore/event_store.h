@@ -98,6 +98,14 @@ struct AppendRequest {
   // pass a fingerprint of the request. When empty, the store fingerprints the
   // writes: streams, expected versions, event ids, types and payloads.
   std::string idempotency_fingerprint;
+  // How long the append may wait, queued, for another append to share its
+  // fsync before it is written alone; zero writes it at once. Work that
+  // nobody waits on (the scheduler's effects) sets it: its appends then ride
+  // along with a caller's instead of taking an fsync of their own just in
+  // front of it. The append still returns only once durable, and it is
+  // written at once when another append queues, when the store closes, or
+  // while a reader waits for it (ExpeditedAppends).
+  absl::Duration max_sync_delay = absl::ZeroDuration();
 };
 
 struct AppendResult {
@@ -277,6 +285,27 @@ class EventStore {
   // the record is unreadable.
   [[nodiscard]] virtual absl::StatusOr<std::optional<CommittedAppend>>
   LookupIdempotencyKey(absl::string_view idempotency_key) = 0;
+
+  // Between a call of BeginExpedite and its matching EndExpedite, appends
+  // with a max_sync_delay are written without delay (see ExpeditedAppends).
+  virtual void BeginExpedite() = 0;
+  virtual void EndExpedite() = 0;
+};
+
+// While it lives, `store` writes appends with a max_sync_delay at once: its
+// owner is about to wait for them (a query waiting for the scheduler's
+// effects).
+class ExpeditedAppends {
+ public:
+  explicit ExpeditedAppends(EventStore& store) : store_(store) {
+    store_.BeginExpedite();
+  }
+  ~ExpeditedAppends() { store_.EndExpedite(); }
+  ExpeditedAppends(const ExpeditedAppends&) = delete;
+  ExpeditedAppends& operator=(const ExpeditedAppends&) = delete;
+
+ private:
+  EventStore& store_;
 };
 
 }  // namespace leadledger::eventstore

@@ -195,6 +195,10 @@ struct RocksDbEventStore::PendingAppend {
   PendingAppend* same_key_leader = nullptr;
   // Set, under queue_mu_, once the group holding this append is decided.
   bool finished = false;
+  // Whether the request has a max_sync_delay, and when it ends. Real time,
+  // not options_.now: the leader-to-be sleeps on it.
+  bool delayed = false;
+  absl::Time delayed_until = absl::InfinitePast();
 };
 
 absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
@@ -352,47 +356,95 @@ absl::StatusOr<AppendResult> RocksDbEventStore::AppendInOrder(
                               : request.idempotency_fingerprint;
   }
   pending.request = std::move(request);
+  pending.delayed = pending.request.max_sync_delay > absl::ZeroDuration();
+  if (pending.delayed) {
+    pending.delayed_until = absl::Now() + pending.request.max_sync_delay;
+  }
 
-  // Group commit, leader style: the append at the front of the queue, when
-  // no group is being written, takes every queued append (up to the group
+  // Group commit, leader style: when no group is being written, the first
+  // queued append without a delay (or the one at the front, once its delay
+  // is over) takes every queued append from the front (up to the group
   // limit) and writes them as one batch on its own thread; the others wait
   // for it. No thread hand-off on the way in or out.
   {
     absl::MutexLock lock(&queue_mu_);
     if (stopping_) return absl::UnavailableError("event store is closing");
     queue_.push_back(&pending);
-  }
-  queued();
-  std::vector<PendingAppend*> group;
-  {
-    absl::MutexLock lock(&queue_mu_);
-    auto finished_or_leading = [&]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
-      return pending.finished ||
-             (!leader_active_ && queue_.front() == &pending);
-    };
-    queue_mu_.Await(absl::Condition(&finished_or_leading));
-    if (pending.finished) return std::move(pending.result);
-    leader_active_ = true;
-    int events = 0;
-    while (!queue_.empty()) {
-      int size = 0;
-      for (const StreamWrite& write : queue_.front()->request.writes) {
-        size += static_cast<int>(write.events.size());
-      }
-      // Always take one append, however large, so nothing starves.
-      if (!group.empty() && events + size > options_.max_group_events) break;
-      events += size;
-      group.push_back(queue_.front());
-      queue_.pop_front();
+    if (!pending.delayed && first_immediate_ == nullptr) {
+      first_immediate_ = &pending;
     }
   }
-  CommitGroup(group);
-  {
-    absl::MutexLock lock(&queue_mu_);
+  queued();
+  absl::MutexLock lock(&queue_mu_);
+  auto finished_or_leading = [&]() ABSL_SHARED_LOCKS_REQUIRED(queue_mu_) {
+    if (pending.finished) return true;
+    if (leader_active_) return false;
+    if (first_immediate_ == &pending) return true;
+    if (queue_.front() != &pending) return false;
+    if (!pending.delayed) return true;
+    // An append without delay leads and takes this one along: waking this
+    // thread instead would hand its group over to another thread.
+    if (first_immediate_ != nullptr) return false;
+    // Company is there already, or will not come soon enough.
+    return queue_.size() > 1 || expedite_count_ > 0 || stopping_ ||
+           absl::Now() >= pending.delayed_until;
+  };
+  if (pending.delayed) {
+    queue_mu_.AwaitWithDeadline(absl::Condition(&finished_or_leading),
+                                pending.delayed_until);
+  }
+  // A leader behind delayed appends may fill a group before reaching its
+  // own append; it then leads again.
+  while (!pending.finished) {
+    queue_mu_.Await(absl::Condition(&finished_or_leading));
+    if (pending.finished) break;
+    leader_active_ = true;
+    std::vector<PendingAppend*> group = TakeGroup();
+    queue_mu_.Unlock();
+    CommitGroup(group);
+    queue_mu_.Lock();
     for (PendingAppend* member : group) member->finished = true;
     leader_active_ = false;
   }
   return std::move(pending.result);
+}
+
+std::vector<RocksDbEventStore::PendingAppend*> RocksDbEventStore::TakeGroup() {
+  std::vector<PendingAppend*> group;
+  int events = 0;
+  bool took_first_immediate = false;
+  while (!queue_.empty()) {
+    int size = 0;
+    for (const StreamWrite& write : queue_.front()->request.writes) {
+      size += static_cast<int>(write.events.size());
+    }
+    // Always take one append, however large, so nothing starves.
+    if (!group.empty() && events + size > options_.max_group_events) break;
+    events += size;
+    took_first_immediate |= queue_.front() == first_immediate_;
+    group.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  if (took_first_immediate) {
+    first_immediate_ = nullptr;
+    for (PendingAppend* queued_append : queue_) {
+      if (!queued_append->delayed) {
+        first_immediate_ = queued_append;
+        break;
+      }
+    }
+  }
+  return group;
+}
+
+void RocksDbEventStore::BeginExpedite() {
+  absl::MutexLock lock(&queue_mu_);
+  ++expedite_count_;
+}
+
+void RocksDbEventStore::EndExpedite() {
+  absl::MutexLock lock(&queue_mu_);
+  --expedite_count_;
 }
 
 absl::StatusOr<int64_t> RocksDbEventStore::StoredHead(

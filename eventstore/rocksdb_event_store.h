@@ -3,7 +3,10 @@
 // Durability: an append is acknowledged only after the WriteBatch holding it
 // is written with sync=true. Appends queue up; the one at the front becomes
 // the leader and writes every queued append as one batch (group commit), so
-// concurrent appenders share one fsync. Only the leader, one at a time,
+// concurrent appenders share one fsync. An append with a max_sync_delay
+// leads only once its delay is over (or another append queues behind it);
+// the first append without one leads at once, taking those ahead of it
+// along. Only the leader, one at a time,
 // assigns versions and positions, checking expected versions against an
 // in-memory cache of stream heads; positions are therefore gapless and in
 // commit order. Idempotency records go into the same batch as the
@@ -106,6 +109,8 @@ class RocksDbEventStore final : public EventStore {
   absl::StatusOr<VerifyReport> Verify() override;
   absl::StatusOr<std::optional<CommittedAppend>> LookupIdempotencyKey(
       absl::string_view idempotency_key) override;
+  void BeginExpedite() override;
+  void EndExpedite() override;
 
   // Compacts the idempotency keys now, dropping those past retention (RocksDB
   // also does this on its own as the keys accumulate).
@@ -121,6 +126,10 @@ class RocksDbEventStore final : public EventStore {
 
   // Decides and writes one group of appends, setting each one's result. Runs
   // on the group leader's thread, one group at a time.
+  // Takes the group the next leader writes: queued appends from the front,
+  // up to max_group_events.
+  std::vector<PendingAppend*> TakeGroup()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_);
   void CommitGroup(const std::vector<PendingAppend*>& group);
   // Current version of `stream` as the leaders know it. Leader only.
   absl::StatusOr<int64_t> CachedHead(const std::string& stream);
@@ -152,6 +161,10 @@ class RocksDbEventStore final : public EventStore {
   bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
   // Whether some append is writing its group now.
   bool leader_active_ ABSL_GUARDED_BY(queue_mu_) = false;
+  // The first queued append without a max_sync_delay; null when none is.
+  PendingAppend* first_immediate_ ABSL_GUARDED_BY(queue_mu_) = nullptr;
+  // Callers between BeginExpedite and EndExpedite.
+  int expedite_count_ ABSL_GUARDED_BY(queue_mu_) = 0;
 
   // Used only by the group leader; leaders take turns under queue_mu_.
   absl::flat_hash_map<std::string, int64_t> head_cache_;

@@ -283,6 +283,8 @@ void FollowUpScheduler::Stop() {
     timer_stop_ = true;
   }
   if (timer_.joinable()) timer_.join();
+  // Effects under way finish first, without waiting for company.
+  eventstore::ExpeditedAppends expedited(*store_);
   runner_->Stop();
 }
 
@@ -301,7 +303,10 @@ void FollowUpScheduler::NoteEffect(uint64_t position) {
 absl::StatusOr<uint64_t> FollowUpScheduler::SettledPosition(
     uint64_t position, absl::Time deadline) {
   const std::vector<std::string> names = {kSchedulerProjection};
-  RETURN_IF_ERROR(runner_->WaitUntilFolded(names, position, deadline));
+  {
+    eventstore::ExpeditedAppends expedited(*store_);
+    RETURN_IF_ERROR(runner_->WaitUntilFolded(names, position, deadline));
+  }
   // Effects of events up to `position` were appended before the checkpoint
   // passed it; later ones only make the answer more conservative.
   return std::max(position, effects_high_water_.load());
@@ -314,9 +319,10 @@ std::vector<projections::ProjectionStatus> FollowUpScheduler::Status() {
 absl::StatusOr<uint64_t> FollowUpScheduler::Effect(
     absl::string_view lead_id, const domain::LeadCommand& command,
     const CallContext& context) {
+  const MutationOptions mutation{.max_sync_delay = options_.effect_sync_delay};
   while (true) {
     absl::StatusOr<LeadSnapshot> done =
-        handler_->Execute(lead_id, command, context);
+        handler_->Execute(lead_id, command, context, mutation);
     if (done.ok()) return done->log_position;
     if (EffectNoLongerApplies(done.status())) return 0;
     if (absl::IsDataLoss(done.status())) return done.status();

@@ -67,6 +67,12 @@ struct FollowUpSchedulerOptions {
   // reads, so that planning a follow-up reads no stream; the least recently
   // seen are dropped beyond it.
   int kept_leads = 8192;
+  // How long an effect's append may wait for another append to share its
+  // fsync (eventstore::AppendRequest::max_sync_delay). Alone, the follow-up
+  // of a classification takes an fsync of its own just as the caller sends
+  // its next command, which then waits for both. SettledPosition cuts the
+  // wait short for the readers that wait on effects.
+  absl::Duration effect_sync_delay = absl::Milliseconds(2);
 };
 
 class FollowUpScheduler {
@@ -84,7 +90,8 @@ class FollowUpScheduler {
 
   // Starts following the log from the checkpoint, and the timer.
   [[nodiscard]] absl::Status Start();
-  // Stops both; effects under way finish first. Idempotent.
+  // Stops both; effects under way finish first (at once: see
+  // effect_sync_delay). Idempotent.
   void Stop();
 
   // Waits until the scheduler has handled every event up to `position` and

@@ -194,6 +194,7 @@ LeadCommandHandler::ExecuteMergeDecision(
     request.metadata.causation_id = context.causation_id;
     request.idempotency_key = key;
     request.idempotency_fingerprint = mutation.fingerprint;
+    request.max_sync_delay = mutation.max_sync_delay;
     for (const auto& [lead_id, events] : decision.events) {
       eventstore::StreamWrite write;
       write.stream = LeadStream(lead_id);
@@ -328,6 +329,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     request.writes.push_back(std::move(write));
     request.idempotency_key = key;
     request.idempotency_fingerprint = mutation.fingerprint;
+    request.max_sync_delay = mutation.max_sync_delay;
 
     // Once the append is queued, the next command on the lead decides on
     // the state it leaves instead of waiting for its fsync.
@@ -493,6 +495,7 @@ LeadCommandHandler::ExecuteConversion(absl::string_view lead_id,
             : context.correlation_id;
     request.idempotency_key = key;
     request.idempotency_fingerprint = mutation.fingerprint;
+    request.max_sync_delay = mutation.max_sync_delay;
 
     absl::StatusOr<eventstore::AppendResult> appended =
         store_->Append(std::move(request));
@@ -582,6 +585,7 @@ LeadCommandHandler::ExecuteCreateBatch(
           : context.correlation_id;
   request.idempotency_key = key;
   request.idempotency_fingerprint = mutation.fingerprint;
+  request.max_sync_delay = mutation.max_sync_delay;
   const std::string first_id = request.writes.front().events.front().event_id;
   std::vector<size_t> event_counts;
   for (const eventstore::StreamWrite& write : request.writes) {

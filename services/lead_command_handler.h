@@ -60,6 +60,10 @@ struct MutationOptions {
   // writes nothing; the same id with another fingerprint is ALREADY_EXISTS.
   std::string request_id;
   std::string fingerprint;
+  // How long the append may wait for another to share its fsync
+  // (eventstore::AppendRequest::max_sync_delay): for commands nobody waits
+  // on, the scheduler's.
+  absl::Duration max_sync_delay = absl::ZeroDuration();
 };
 
 struct LeadCommandHandlerOptions {

@@ -54,6 +54,9 @@ struct ServerOptions {
   // Leads whose state the scheduler keeps folded (see
   // FollowUpSchedulerOptions::kept_leads).
   int scheduler_kept_leads = 8192;
+  // How long the scheduler's appends may wait to share a caller's fsync
+  // (see FollowUpSchedulerOptions::effect_sync_delay).
+  absl::Duration scheduler_effect_sync_delay = absl::Milliseconds(2);
   // Threads that run mutations (they block on fsync).
   int worker_threads = 64;
   // Threads that run queries.

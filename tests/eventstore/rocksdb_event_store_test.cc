@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -366,6 +367,131 @@ TEST_F(RocksDbEventStoreTest, RacingWritersOnManyStreamsLeaveAGaplessLog) {
     EXPECT_EQ(event.stream_version, next_version[event.stream]++);
   }
   EXPECT_EQ(store_->HeadPosition(), all->size());
+}
+
+// Long enough that no test waits it out: an append that should not wait for
+// its delay is given kPromptly, then the test fails.
+constexpr absl::Duration kLongDelay = absl::Seconds(60);
+constexpr absl::Duration kPromptly = absl::Seconds(20);
+
+// An append of one event to `stream` with a max_sync_delay, on a thread of
+// its own; constructed once the append is queued.
+class DelayedAppend {
+ public:
+  DelayedAppend(EventStore& store, const std::string& stream,
+                absl::Duration delay) {
+    AppendRequest request =
+        OneStream(stream, ExpectedVersion::NoStream(), {"effect"});
+    request.max_sync_delay = delay;
+    thread_ = std::thread([this, &store, request = std::move(request)] {
+      result_ = store.AppendInOrder(request, [this] { queued_.Notify(); });
+      done_.Notify();
+    });
+    queued_.WaitForNotification();
+  }
+  ~DelayedAppend() { thread_.join(); }
+
+  bool done() const { return done_.HasBeenNotified(); }
+  bool WaitFor(absl::Duration timeout) {
+    return done_.WaitForNotificationWithTimeout(timeout);
+  }
+  // Once done.
+  const absl::StatusOr<AppendResult>& result() const { return result_; }
+
+ private:
+  absl::Notification queued_;
+  absl::Notification done_;
+  absl::StatusOr<AppendResult> result_;
+  std::thread thread_;
+};
+
+TEST_F(RocksDbEventStoreTest, ADelayedAppendWaitsForAnAppendWithoutDelay) {
+  DelayedAppend effect(*store_, "effect-1", kLongDelay);
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(effect.done());
+  EXPECT_EQ(store_->HeadPosition(), 0u);
+
+  const absl::Time start = absl::Now();
+  auto command = Append("lead-1", ExpectedVersion::NoStream(), {"command"});
+  ASSERT_THAT(command, IsOk());
+  EXPECT_LT(absl::Now() - start, kPromptly);
+  ASSERT_TRUE(effect.WaitFor(kPromptly));
+  ASSERT_THAT(effect.result(), IsOk());
+  // Queued first, so written first: the command took it along.
+  EXPECT_EQ(effect.result()->first_position, 1u);
+  EXPECT_EQ(command->first_position, 2u);
+  EXPECT_THAT(Payloads("effect-1"), ElementsAre("effect"));
+}
+
+TEST(RocksDbEventStoreGroupTest, ALeaderBehindAFullGroupLeadsAgainForItself) {
+  // With groups of one event, the append without delay leads a group that
+  // holds only the delayed append ahead of it, then its own.
+  leadledger::testing::TempDir dir;
+  auto opened = RocksDbEventStore::Open({.path = dir.Sub("log"),
+                                         .now = [] { return kRecorded; },
+                                         .max_group_events = 1});
+  ASSERT_THAT(opened, IsOk());
+  std::unique_ptr<RocksDbEventStore> store = *std::move(opened);
+  DelayedAppend effect(*store, "effect-1", kLongDelay);
+  auto command = store->Append(
+      OneStream("lead-1", ExpectedVersion::NoStream(), {"command"}));
+  ASSERT_THAT(command, IsOk());
+  EXPECT_EQ(command->first_position, 2u);
+  ASSERT_TRUE(effect.WaitFor(kPromptly));
+  ASSERT_THAT(effect.result(), IsOk());
+  EXPECT_EQ(effect.result()->first_position, 1u);
+  EXPECT_EQ(store->HeadPosition(), 2u);
+}
+
+TEST_F(RocksDbEventStoreTest, ADelayedAppendAloneIsWrittenWhenItsDelayEnds) {
+  const absl::Time start = absl::Now();
+  AppendRequest request =
+      OneStream("effect-1", ExpectedVersion::NoStream(), {"effect"});
+  request.max_sync_delay = absl::Milliseconds(30);
+  auto appended = store_->Append(std::move(request));
+  ASSERT_THAT(appended, IsOk());
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
+  EXPECT_EQ(store_->HeadPosition(), 1u);
+}
+
+TEST_F(RocksDbEventStoreTest, DelayedAppendsQueuedTogetherAreWrittenAtOnce) {
+  DelayedAppend first(*store_, "effect-1", kLongDelay);
+  DelayedAppend second(*store_, "effect-2", kLongDelay);
+  ASSERT_TRUE(first.WaitFor(kPromptly));
+  ASSERT_TRUE(second.WaitFor(kPromptly));
+  ASSERT_THAT(first.result(), IsOk());
+  ASSERT_THAT(second.result(), IsOk());
+  EXPECT_EQ(first.result()->first_position, 1u);
+  EXPECT_EQ(second.result()->first_position, 2u);
+}
+
+TEST_F(RocksDbEventStoreTest, ExpeditedAppendsWriteDelayedOnesAtOnce) {
+  {
+    DelayedAppend effect(*store_, "effect-1", kLongDelay);
+    ExpeditedAppends expedited(*store_);
+    ASSERT_TRUE(effect.WaitFor(kPromptly));
+    ASSERT_THAT(effect.result(), IsOk());
+  }
+  // Once the last reader stopped waiting, delayed appends wait again.
+  DelayedAppend effect(*store_, "effect-2", kLongDelay);
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_FALSE(effect.done());
+  ASSERT_THAT(Append("lead-1", ExpectedVersion::NoStream(), {"command"}),
+              IsOk());
+  ASSERT_TRUE(effect.WaitFor(kPromptly));
+}
+
+TEST_F(RocksDbEventStoreTest, ClosingTheStoreWritesADelayedAppendFirst) {
+  {
+    DelayedAppend effect(*store_, "effect-1", kLongDelay);
+    const absl::Time start = absl::Now();
+    store_.reset();
+    EXPECT_LT(absl::Now() - start, kPromptly);
+    ASSERT_TRUE(effect.WaitFor(kPromptly));
+    ASSERT_THAT(effect.result(), IsOk());
+  }
+  Reopen();
+  EXPECT_THAT(Payloads("effect-1"), ElementsAre("effect"));
 }
 
 TEST(RocksDbEventStoreOpenTest, RefusesAnotherSchemaVersion) {
