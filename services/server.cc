@@ -92,11 +92,11 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
       server->store_.get(), server->projection_db_.get(),
       server->read_models_.get(), server->handler_.get(), clock,
       current_settings,
-      FollowUpSchedulerOptions{.owner_zone = options.time_zone,
-                               .timer_interval = options.timer_interval,
-                               .kept_leads = options.scheduler_kept_leads,
-                               .effect_sync_delay =
-                                   options.scheduler_effect_sync_delay});
+      FollowUpSchedulerOptions{
+          .owner_zone = options.time_zone,
+          .timer_interval = options.timer_interval,
+          .kept_leads = options.scheduler_kept_leads,
+          .effect_sync_delay = options.scheduler_effect_sync_delay});
   server->read_models_->AddCommitListener(
       [scheduler = server->scheduler_.get()] { scheduler->WakeTimer(); });
   RETURN_IF_ERROR(server->read_models_->Start());
