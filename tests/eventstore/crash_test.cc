@@ -71,7 +71,10 @@ TEST(CrashTest, AcknowledgedAppendsSurviveSigkill) {
          absl::StrCat(round)},
         output);
     ASSERT_GT(child, 0);
-    absl::SleepFor(absl::Milliseconds(absl::Uniform(random, 30, 250)));
+    // The kill lands while appends are being acknowledged, however long the
+    // child takes to open the store.
+    leadledger::testing::WaitForLogToGrow(output, 0, child, absl::Seconds(30));
+    absl::SleepFor(absl::Milliseconds(absl::Uniform(random, 0, 220)));
     kill(child, SIGKILL);
     std::optional<int> exit =
         leadledger::testing::WaitForExit(child, absl::Seconds(30));

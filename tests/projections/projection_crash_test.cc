@@ -38,11 +38,16 @@ TEST(ProjectionCrashTest, KilledMidFoldAndMidRebuildConvergesToAFreshFold) {
     const std::string mode = round % 3 == 0   ? "follow"
                              : round % 3 == 1 ? "rebuild"
                                               : "catchup";
+    const uintmax_t log_size = testing::FileSize(dir.Sub("crasher.log"));
     const pid_t pid = testing::Spawn(
         {PROJECTION_CRASHER_PATH, dir.path(), mode, absl::StrCat(round)},
         dir.Sub("crasher.log"));
     ASSERT_GT(pid, 0);
-    absl::SleepFor(absl::Milliseconds(absl::Uniform(random, 150, 700)));
+    // The crasher says when it has started folding and appending, however
+    // long it took to open its stores.
+    testing::WaitForLogToGrow(dir.Sub("crasher.log"), log_size, pid,
+                              absl::Seconds(30));
+    absl::SleepFor(absl::Milliseconds(absl::Uniform(random, 0, 550)));
     kill(pid, SIGKILL);
     std::optional<int> code = testing::WaitForExit(pid, absl::Seconds(30));
     ASSERT_TRUE(code.has_value());

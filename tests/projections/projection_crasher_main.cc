@@ -75,12 +75,13 @@ int main(int argc, char** argv) {
       }
     });
   }
-  while (true) {
+  for (bool first = true;; first = false) {
     absl::StatusOr<uint64_t> appended = history.Append(**store, 20, 4);
     if (!appended.ok()) {
       std::fprintf(stderr, "append: %s\n",
                    appended.status().ToString().c_str());
       return 1;
     }
+    if (first) std::fprintf(stderr, "round %d: appending\n", round);
   }
 }
