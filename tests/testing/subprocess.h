@@ -66,6 +66,13 @@ inline std::optional<int> WaitForExit(pid_t pid, absl::Duration timeout) {
   }
 }
 
+// The size of the file at `path`; 0 when there is none.
+inline uintmax_t FileSize(const std::string& path) {
+  std::error_code error;
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  return error ? 0 : size;
+}
+
 // Waits until the file at `path` is longer than `size` bytes (a child
 // started with Spawn has written to its log), `pid` has ended, or `timeout`
 // passed; returns whether the file grew. Children that start slowly (under
@@ -74,20 +81,11 @@ inline bool WaitForLogToGrow(const std::string& path, uintmax_t size, pid_t pid,
                              absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
-    std::error_code error;
-    const uintmax_t now = std::filesystem::file_size(path, error);
-    if (!error && now > size) return true;
+    if (FileSize(path) > size) return true;
     if (kill(pid, 0) != 0) return false;
     absl::SleepFor(absl::Milliseconds(5));
   }
   return false;
-}
-
-// The size of the file at `path`; 0 when there is none.
-inline uintmax_t FileSize(const std::string& path) {
-  std::error_code error;
-  const uintmax_t size = std::filesystem::file_size(path, error);
-  return error ? 0 : size;
 }
 
 inline std::string ReadFile(const std::string& path) {
