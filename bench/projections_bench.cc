@@ -43,6 +43,7 @@
 #include "projections/projection_runner.h"
 #include "projections/read_models.h"
 #include "rocksdb/db.h"
+#include "services/allocator_tuning.h"
 #include "tests/testing/lead_history.h"
 
 ABSL_FLAG(int64_t, events, 2'000'000, "events of realistic histories");
@@ -153,8 +154,12 @@ int RebuildChild(const std::string& dir) {
       dir + "/projections",
       projections::ProjectionDbOptionsFor(projections::ReadModels({})));
   Check(db.status(), "open projections");
-  projections::ProjectionRunner runner(store.get(), db->get(),
-                                       projections::ReadModels({}));
+  // As leadledgerd does (services/server.cc).
+  projections::ProjectionRunner runner(
+      store.get(), db->get(), projections::ReadModels({}),
+      projections::ProjectionRunnerOptions{.bulk_fold_hook = [](bool folding) {
+        (void)services::SetAllocatorBackgroundPurge(folding);
+      }});
   Check(runner.Start(), "start");
   Check(
       runner.WaitUntilFolded({}, store->HeadPosition(), absl::InfiniteFuture()),

@@ -105,6 +105,20 @@ ProjectionRunner::ProjectionRunner(eventstore::EventStore* store,
 
 ProjectionRunner::~ProjectionRunner() { Stop(); }
 
+void ProjectionRunner::BulkFoldStarted() {
+  absl::MutexLock lock(&bulk_folds_mu_);
+  if (bulk_folds_++ == 0 && options_.bulk_fold_hook) {
+    options_.bulk_fold_hook(true);
+  }
+}
+
+void ProjectionRunner::BulkFoldEnded() {
+  absl::MutexLock lock(&bulk_folds_mu_);
+  if (--bulk_folds_ == 0 && options_.bulk_fold_hook) {
+    options_.bulk_fold_hook(false);
+  }
+}
+
 void ProjectionRunner::AddCommitListener(std::function<void()> listener) {
   listeners_.push_back(std::move(listener));
 }
@@ -286,10 +300,12 @@ void ProjectionRunner::CatchUpInBulk() {
   };
   absl::Status folded;
   {
+    BulkFoldStarted();
     LogPrefetcher prefetcher(store_, from, options_.rebuild_batch_events,
                              kPrefetchChunks);
     folded = FoldInBulk(prefetcher, targets, &fold_mu_, begin_interval,
                         committed, [this] { return stop_requested_.load(); });
+    BulkFoldEnded();
   }
   if (!folded.ok()) {
     absl::MutexLock fold(&fold_mu_);
@@ -753,10 +769,12 @@ absl::Status ProjectionRunner::RebuildSelected(
     };
     absl::Status folded;
     {
+      BulkFoldStarted();
       LogPrefetcher prefetcher(store_, from, options_.rebuild_batch_events,
                                kPrefetchChunks);
       folded = FoldInBulk(prefetcher, bulk, nullptr, begin_interval, committed,
                           [&] { return cancelled() || stop_requested_; });
+      BulkFoldEnded();
     }
     if (absl::IsCancelled(folded)) {
       return absl::CancelledError(

@@ -89,6 +89,12 @@ struct ProjectionRunnerOptions {
   // head to catch up in bulk.
   int bulk_commit_events = 32768;
   uint64_t bulk_lag_events = 20000;
+  // Called with true when the runner starts folding in bulk (a rebuild, a
+  // catch-up) and with false once no bulk fold runs any more, never twice
+  // in a row with the same value. A bulk fold allocates and frees tens of
+  // MiB per commit: the process may tune its allocator for that while it
+  // lasts (see services/allocator_tuning.h).
+  std::function<void(bool folding)> bulk_fold_hook;
 };
 
 class ProjectionRunner {
@@ -214,6 +220,10 @@ class ProjectionRunner {
       const std::function<void(const RebuildProgress&)>& progress,
       const std::function<bool()>& cancelled);
   void RebuildInBackground(std::vector<std::string> names);
+  // Count the bulk folds running, calling options_.bulk_fold_hook when the
+  // first starts and the last ends.
+  void BulkFoldStarted();
+  void BulkFoldEnded();
 
   eventstore::EventStore* const store_;
   ProjectionDb* const db_;
@@ -230,6 +240,10 @@ class ProjectionRunner {
   std::unique_ptr<eventstore::Subscription> subscription_ ABSL_GUARDED_BY(mu_);
   std::thread follower_;
   std::thread background_rebuild_;
+  // Held while the hook runs, so that its calls keep the order of the
+  // counts.
+  absl::Mutex bulk_folds_mu_;
+  int bulk_folds_ ABSL_GUARDED_BY(bulk_folds_mu_) = 0;
 };
 
 }  // namespace leadledger::projections

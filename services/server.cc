@@ -12,6 +12,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "projections/read_models.h"
+#include "services/allocator_tuning.h"
 
 namespace leadledger::services {
 namespace {
@@ -78,7 +79,10 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
           projections::ProjectionDbOptionsFor(read_models)));
   server->read_models_ = std::make_unique<projections::ProjectionRunner>(
       server->store_.get(), server->projection_db_.get(),
-      std::move(read_models));
+      std::move(read_models),
+      projections::ProjectionRunnerOptions{.bulk_fold_hook = [](bool folding) {
+        (void)SetAllocatorBackgroundPurge(folding);
+      }});
   server->handler_ =
       std::make_unique<LeadCommandHandler>(server->store_.get(), ids);
   ASSIGN_OR_RETURN(server->settings_,

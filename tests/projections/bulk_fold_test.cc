@@ -5,9 +5,11 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "eventstore/rocksdb_event_store.h"
 #include "gmock/gmock.h"
@@ -104,6 +106,39 @@ TEST_F(BulkFoldTest, LargeBulkCommitsAgreeWithTheBatchByBatchFold) {
   EXPECT_EQ(
       FirstDifference(Fold("rebuilt", bulk, /*rebuild=*/true), batch_by_batch),
       "");
+}
+
+// The hook hears of a bulk catch-up and of a rebuild, each once started and
+// once ended; a follower folding batch by batch never calls it.
+TEST_F(BulkFoldTest, TheBulkFoldHookBracketsEachBulkFold) {
+  testing::LeadHistory generated(3, absl::FromUnixSeconds(1'800'000'000), "g-");
+  ASSERT_THAT(generated.Append(*store_, 2000, 100).status(), IsOk());
+  absl::Mutex mu;
+  std::vector<bool> calls;
+  auto record = [&](bool folding) {
+    absl::MutexLock lock(&mu);
+    calls.push_back(folding);
+  };
+  auto calls_now = [&] {
+    absl::MutexLock lock(&mu);
+    return calls;
+  };
+
+  Fold("batch",
+       {.bulk_lag_events = std::numeric_limits<uint64_t>::max(),
+        .bulk_fold_hook = record},
+       /*rebuild=*/false);
+  EXPECT_THAT(calls_now(), ::testing::IsEmpty());
+
+  Fold("bulk", {.bulk_lag_events = 0, .bulk_fold_hook = record},
+       /*rebuild=*/false);
+  EXPECT_THAT(calls_now(), ::testing::ElementsAre(true, false));
+
+  Fold("rebuilt",
+       {.bulk_lag_events = std::numeric_limits<uint64_t>::max(),
+        .bulk_fold_hook = record},
+       /*rebuild=*/true);
+  EXPECT_THAT(calls_now(), ::testing::ElementsAre(true, false, true, false));
 }
 
 // Records what reaches the store, in order.
