@@ -222,7 +222,8 @@ class DuplicateIndexProjection final : public Projection {
   }
 
   absl::Status Flush(RowBatch& rows) override {
-    SortedWrites writes;
+    // A lead's memo and the odd key that went or came.
+    SortedWrites writes(2 * touched_.size());
     for (auto& [id, entry] : touched_) {
       writes.PutOwned(MemoKey(id), EncodeMemo(entry.state));
       std::vector<std::string> keys = KeysOf(id, entry.state);

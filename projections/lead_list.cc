@@ -358,7 +358,8 @@ class LeadListProjection final : public Projection {
   }
 
   absl::Status Flush(RowBatch& rows) override {
-    SortedWrites writes;
+    // A lead's row and, mostly, a few index keys that went and came.
+    SortedWrites writes(4 * touched_.size());
     for (auto& [id, entry] : touched_) WritesOf(id, entry, writes);
     writes.Apply(rows);
     touched_.clear();

@@ -61,9 +61,10 @@ absl::Status OverlayRows::ScanPrefix(
 }
 
 void OverlayRows::Apply() {
-  for (const auto& [key, write] : writes_) {
+  base_->Reserve(writes_.size());
+  for (auto& [key, write] : writes_) {
     if (write.value.has_value()) {
-      base_->Put(key, *write.value);
+      base_->PutOwned(key, *std::move(write.value));
     } else if (write.written_once) {
       base_->DeleteWrittenOnce(key);
     } else {

@@ -11,6 +11,7 @@
 #ifndef LEADLEDGER_PROJECTIONS_PROJECTION_H_
 #define LEADLEDGER_PROJECTIONS_PROJECTION_H_
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,6 +48,10 @@ class RowBatch {
   // as soon as they meet, rather than keep a deletion marker that scans
   // step over until it reaches the last level.
   virtual void DeleteWrittenOnce(absl::string_view key) { Delete(key); }
+  // A hint: about `writes` more writes follow at once. A batch that keeps
+  // its writes until the commit makes room for them in one step, rather
+  // than grow (and copy) its store of them several times over.
+  virtual void Reserve(size_t writes) { (void)writes; }
   // Calls `visit` for every key starting with `prefix`, in key order, as
   // the commit sees them, until it returns false.
   [[nodiscard]] virtual absl::Status ScanPrefix(

@@ -292,6 +292,15 @@ class BulkRowBatch final : public RowBatch {
     writes_.push_back(Write{std::move(key), std::string(), true});
   }
 
+  void Reserve(size_t writes) override {
+    const size_t wanted = writes_.size() + writes;
+    // Never less than doubling, so that many hints still grow it
+    // geometrically.
+    if (wanted > writes_.capacity()) {
+      writes_.reserve(std::max(wanted, 2 * writes_.capacity()));
+    }
+  }
+
   absl::Status ScanPrefix(
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)

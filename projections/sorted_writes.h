@@ -23,6 +23,10 @@ namespace leadledger::projections {
 
 class SortedWrites {
  public:
+  // Room for `expected` writes up front: a bulk commit's Flush makes tens
+  // of thousands.
+  explicit SortedWrites(size_t expected = 0) { writes_.reserve(expected); }
+
   void Put(std::string key, absl::string_view value) {
     PutOwned(std::move(key), std::string(value));
   }
@@ -44,6 +48,7 @@ class SortedWrites {
       const int compared = writes_[a].key.compare(writes_[b].key);
       return compared < 0 || (compared == 0 && a < b);
     });
+    rows.Reserve(order.size());
     for (size_t i = 0; i < order.size(); ++i) {
       // Of several writes of one key, the last counts.
       if (i + 1 < order.size() &&
