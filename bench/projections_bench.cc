@@ -157,9 +157,8 @@ int RebuildChild(const std::string& dir) {
   // As leadledgerd does (services/server.cc).
   projections::ProjectionRunner runner(
       store.get(), db->get(), projections::ReadModels({}),
-      projections::ProjectionRunnerOptions{.bulk_fold_hook = [](bool folding) {
-        (void)services::SetAllocatorBackgroundPurge(folding);
-      }});
+      projections::ProjectionRunnerOptions{
+          .bulk_fold_hook = services::PurgeInBackgroundDuringBulkFolds});
   Check(runner.Start(), "start");
   Check(
       runner.WaitUntilFolded({}, store->HeadPosition(), absl::InfiniteFuture()),
@@ -260,13 +259,16 @@ int Run() {
     summary.Set("log_events", static_cast<double>(store->HeadPosition()));
     summary.Set("log_leads", static_cast<double>(history.lead_count()));
     // The first fold, so that the child measures a rebuild next to live
-    // read models, as in production.
+    // read models, as in production. It is leadledgerd's catch-up on start
+    // (services/server.cc), and runs as that does.
     auto db = projections::ProjectionDb::Open(
         dir + "/projections",
         projections::ProjectionDbOptionsFor(projections::ReadModels({})));
     Check(db.status(), "open projections");
-    projections::ProjectionRunner runner(store.get(), db->get(),
-                                         projections::ReadModels({}));
+    projections::ProjectionRunner runner(
+        store.get(), db->get(), projections::ReadModels({}),
+        projections::ProjectionRunnerOptions{
+            .bulk_fold_hook = services::PurgeInBackgroundDuringBulkFolds});
     const absl::Time fold_start = absl::Now();
     Check(runner.Start(), "start");
     Check(runner.WaitUntilFolded({}, store->HeadPosition(),

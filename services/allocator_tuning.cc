@@ -30,4 +30,10 @@ std::optional<bool> AllocatorBackgroundPurge() {
   return on;
 }
 
+void PurgeInBackgroundDuringBulkFolds(bool folding) {
+  // Without jemalloc there is nothing to tune; a failed switch only costs
+  // the fold the time the threads would have saved.
+  (void)SetAllocatorBackgroundPurge(folding);
+}
+
 }  // namespace leadledger::services

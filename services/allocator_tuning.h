@@ -27,6 +27,10 @@ bool SetAllocatorBackgroundPurge(bool on);
 // not allocate with jemalloc.
 std::optional<bool> AllocatorBackgroundPurge();
 
+// A ProjectionRunnerOptions::bulk_fold_hook: the background threads run while
+// a bulk fold does.
+void PurgeInBackgroundDuringBulkFolds(bool folding);
+
 }  // namespace leadledger::services
 
 #endif  // LEADLEDGER_SERVICES_ALLOCATOR_TUNING_H_

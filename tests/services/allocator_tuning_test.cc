@@ -21,11 +21,21 @@ TEST(AllocatorTuningTest, BackgroundPurgeStartsAndStops) {
   EXPECT_EQ(AllocatorBackgroundPurge(), std::optional<bool>(false));
 }
 
+TEST(AllocatorTuningTest, TheBulkFoldHookRunsTheThreadsDuringAFold) {
+  ASSERT_EQ(AllocatorBackgroundPurge(), std::optional<bool>(false));
+  PurgeInBackgroundDuringBulkFolds(true);
+  EXPECT_EQ(AllocatorBackgroundPurge(), std::optional<bool>(true));
+  PurgeInBackgroundDuringBulkFolds(false);
+  EXPECT_EQ(AllocatorBackgroundPurge(), std::optional<bool>(false));
+}
+
 #else
 
 TEST(AllocatorTuningTest, DoesNothingWithAnotherAllocator) {
   EXPECT_EQ(AllocatorBackgroundPurge(), std::nullopt);
   EXPECT_FALSE(SetAllocatorBackgroundPurge(true));
+  EXPECT_EQ(AllocatorBackgroundPurge(), std::nullopt);
+  PurgeInBackgroundDuringBulkFolds(true);
   EXPECT_EQ(AllocatorBackgroundPurge(), std::nullopt);
 }
 
