@@ -6,9 +6,10 @@ namespace leadledger::projections {
 
 LogPrefetcher::LogPrefetcher(eventstore::EventStore* store,
                              uint64_t from_position, int chunk_events,
-                             int max_chunks)
+                             int max_chunks, uint64_t last_position)
     : store_(store),
       chunk_events_(chunk_events),
+      last_position_(last_position),
       max_chunks_(static_cast<size_t>(max_chunks < 1 ? 1 : max_chunks)) {
   reader_ = std::thread([this, from_position] { Read(from_position); });
 }
@@ -34,8 +35,15 @@ void LogPrefetcher::Read(uint64_t from_position) {
     }
     auto chunk = std::make_unique<EventChunk>();
     absl::StatusOr<std::vector<eventstore::RecordedEvent>> events =
-        store_->ReadAll({.from_position = next, .max_count = chunk_events_});
+        std::vector<eventstore::RecordedEvent>();
+    if (next <= last_position_) {
+      events =
+          store_->ReadAll({.from_position = next, .max_count = chunk_events_});
+    }
     if (events.ok()) {
+      while (!events->empty() && events->back().position > last_position_) {
+        events->pop_back();
+      }
       chunk->events = *std::move(events);
       chunk->decoded.reserve(chunk->events.size());
       for (const eventstore::RecordedEvent& event : chunk->events) {

@@ -3,13 +3,15 @@
 // on its own thread.
 //
 // It reads from a position until a read finds nothing new (the head as of
-// that read) and keeps at most `max_chunks` chunks waiting. Next() is for
+// that read), or up to a last position, and keeps at most `max_chunks`
+// chunks waiting. Next() is for
 // one consumer thread; the destructor stops the reading thread.
 #ifndef LEADLEDGER_PROJECTIONS_LOG_PREFETCHER_H_
 #define LEADLEDGER_PROJECTIONS_LOG_PREFETCHER_H_
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -32,15 +34,17 @@ struct EventChunk {
 class LogPrefetcher {
  public:
   // Starts reading `store` (which must outlive this) at `from_position`,
-  // `chunk_events` events per read.
+  // `chunk_events` events per read, and stops after `last_position`: a
+  // reader that must finish sets it, since appends may outpace its reads.
   LogPrefetcher(eventstore::EventStore* store, uint64_t from_position,
-                int chunk_events, int max_chunks);
+                int chunk_events, int max_chunks,
+                uint64_t last_position = std::numeric_limits<uint64_t>::max());
   ~LogPrefetcher();
   LogPrefetcher(const LogPrefetcher&) = delete;
   LogPrefetcher& operator=(const LogPrefetcher&) = delete;
 
   // The next chunk, in log order; an empty one once a read found nothing
-  // after the previous chunk.
+  // after the previous chunk, or the last position was read.
   // Errors: those of EventStore::ReadAll (then the reading has stopped).
   [[nodiscard]] absl::StatusOr<std::unique_ptr<EventChunk>> Next();
 
@@ -49,6 +53,7 @@ class LogPrefetcher {
 
   eventstore::EventStore* const store_;
   const int chunk_events_;
+  const uint64_t last_position_;
   const size_t max_chunks_;
   absl::Mutex mu_;
   std::deque<std::unique_ptr<EventChunk>> ready_ ABSL_GUARDED_BY(mu_);

@@ -649,6 +649,10 @@ absl::Status ProjectionRunner::RebuildSelected(
   if (shadows.empty()) return absl::OkStatus();
 
   const uint64_t started_at = position;
+  // Appends may outpace the rebuild: each pass folds up to the head as it
+  // found it, never after a head that keeps moving. The last pass, under
+  // fold_mu_, leaves what comes after it to the follower.
+  const uint64_t head_at_start = store_->HeadPosition();
   const absl::Time start = absl::Now();
   absl::Time next_report = start;
   auto report = [&](bool promoted) {
@@ -669,14 +673,16 @@ absl::Status ProjectionRunner::RebuildSelected(
     progress(now);
   };
 
-  // Folds the events after `position` into `group`, in steps of one commit
-  // each; returns once a read finds nothing new.
-  auto fold_to_head = [&](const std::vector<Shadow*>& group) -> absl::Status {
+  // Folds the events after each shadow's checkpoint up to `last` into
+  // `group`, in steps of one commit each; returns once `last` is folded or a
+  // read finds nothing new.
+  auto fold_to = [&](const std::vector<Shadow*>& group,
+                     uint64_t last_position) -> absl::Status {
     uint64_t from = std::numeric_limits<uint64_t>::max();
     for (const Shadow* shadow : group) {
       from = std::min(from, shadow->checkpoint);
     }
-    while (!group.empty()) {
+    while (!group.empty() && from < last_position) {
       if (cancelled() || stop_requested_) {
         return absl::CancelledError(
             "rebuild cancelled; the next rebuild resumes from log position " +
@@ -686,6 +692,9 @@ absl::Status ProjectionRunner::RebuildSelected(
           std::vector<eventstore::RecordedEvent> events,
           store_->ReadAll({.from_position = from + 1,
                            .max_count = options_.rebuild_batch_events}));
+      while (!events.empty() && events.back().position > last_position) {
+        events.pop_back();
+      }
       if (events.empty()) return absl::OkStatus();
       std::vector<DecodedEvent> decoded;
       decoded.reserve(events.size());
@@ -741,7 +750,7 @@ absl::Status ProjectionRunner::RebuildSelected(
       plain.push_back(&shadow);
     }
   }
-  RETURN_IF_ERROR(fold_to_head(plain));
+  RETURN_IF_ERROR(fold_to(plain, head_at_start));
   if (!bulk.empty()) {
     uint64_t from = std::numeric_limits<uint64_t>::max();
     for (const BulkTarget& target : bulk) {
@@ -771,7 +780,7 @@ absl::Status ProjectionRunner::RebuildSelected(
     {
       BulkFoldStarted();
       LogPrefetcher prefetcher(store_, from, options_.rebuild_batch_events,
-                               kPrefetchChunks);
+                               kPrefetchChunks, head_at_start);
       folded = FoldInBulk(prefetcher, bulk, nullptr, begin_interval, committed,
                           [&] { return cancelled() || stop_requested_; });
       BulkFoldEnded();
@@ -794,7 +803,7 @@ absl::Status ProjectionRunner::RebuildSelected(
     // The follower waits while the last events are folded and the shadows
     // take over, so no event falls between the two keyspaces.
     absl::MutexLock fold(&fold_mu_);
-    RETURN_IF_ERROR(fold_to_head(all));
+    RETURN_IF_ERROR(fold_to(all, store_->HeadPosition()));
     for (Shadow& shadow : shadows) {
       RETURN_IF_ERROR(db_->Promote(shadow.state->spec.name));
       State* state = shadow.state;

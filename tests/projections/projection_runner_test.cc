@@ -490,6 +490,29 @@ TEST_F(ProjectionRunnerTest, ABulkRebuildWhileAppendingEqualsAFoldFromScratch) {
   EXPECT_EQ(Rows("ledger"), FoldFromScratch());
 }
 
+TEST_F(ProjectionRunnerTest, ARebuildEndsWhileAppendsOutpaceIt) {
+  Append(100);
+  StartRunner({BulkLedger(), Ledger()});
+  WaitFolded("bulk_ledger");
+  // Every step of the rebuild (7 events, 16 in bulk) lets 10 more in: a
+  // rebuild that chased the head would never end, and is cancelled here
+  // instead.
+  int appended = 0;
+  ASSERT_THAT(runner_->Rebuild(
+                  {},
+                  [&](const RebuildProgress&) {
+                    Append(10, "w");
+                    appended += 10;
+                  },
+                  [&] { return appended > 5000; }),
+              IsOk());
+  EXPECT_GT(appended, 0);
+  WaitFolded("bulk_ledger");
+  WaitFolded("ledger");
+  EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
+  EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+}
+
 TEST_F(ProjectionRunnerTest, ACancelledBulkRebuildResumesFromItsCheckpoint) {
   Append(200);
   StartRunner({BulkLedger()});
