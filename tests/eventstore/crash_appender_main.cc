@@ -1,8 +1,9 @@
 // crash_appender: appends to an event store from several threads until it is
 // killed, printing one line per acknowledged append:
 //   <first position> <last position> <stream> <last version> <payload>
-// Each line is written with one write(2), so a SIGKILL never leaves half a
-// line. Used by crash_test.
+// Each line is written with one write(2), so lines of different threads never
+// interleave; a SIGKILL can still cut the last one short, which crash_test
+// leaves out. Used by crash_test.
 #include <unistd.h>
 
 #include <cstdio>
