@@ -244,14 +244,18 @@ int Run() {
     auto store = OpenStore(dir);
     testing::LeadHistory history(42, kStart);
     const absl::Time start = absl::Now();
+    // The progress line rewrites itself: only for a terminal, not a log.
+    const bool tty = isatty(STDERR_FILENO);
     while (store->HeadPosition() < static_cast<uint64_t>(target_events)) {
       auto appended = history.Append(*store, 20000, 400);
       Check(appended.status(), "append history");
-      std::fprintf(stderr, "\rlog: %llu events, %zu leads   ",
-                   static_cast<unsigned long long>(store->HeadPosition()),
-                   history.lead_count());
+      if (tty) {
+        std::fprintf(stderr, "\rlog: %llu events, %zu leads   ",
+                     static_cast<unsigned long long>(store->HeadPosition()),
+                     history.lead_count());
+      }
     }
-    std::fprintf(stderr, "\n");
+    if (tty) std::fprintf(stderr, "\n");
     std::printf("log: %llu events of %zu leads written in %.1f s\n",
                 static_cast<unsigned long long>(store->HeadPosition()),
                 history.lead_count(),
