@@ -16,7 +16,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "domain/status_macros.h"
+#include "projections/key_sort.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -326,7 +328,12 @@ class BulkRowBatch final : public RowBatch {
     std::vector<uint32_t> order(writes_.size());
     for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
     auto unsorted = std::is_sorted_until(order.begin(), order.end(), less);
-    std::sort(unsorted, order.end(), less);
+    if (order.end() - unsorted > 1) {
+      std::vector<absl::string_view> keys(writes_.size());
+      for (size_t i = 0; i < keys.size(); ++i) keys[i] = writes_[i].key;
+      SortPositionsByKey(keys,
+                         absl::MakeSpan(&*unsorted, order.end() - unsorted));
+    }
     std::inplace_merge(order.begin(), unsorted, order.end(), less);
     absl::Status status;
     for (size_t i = 0; i < order.size() && status.ok(); ++i) {

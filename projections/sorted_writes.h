@@ -10,13 +10,14 @@
 #ifndef LEADLEDGER_PROJECTIONS_SORTED_WRITES_H_
 #define LEADLEDGER_PROJECTIONS_SORTED_WRITES_H_
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "projections/key_sort.h"
 #include "projections/projection.h"
 
 namespace leadledger::projections {
@@ -40,14 +41,15 @@ class SortedWrites {
   // Applies every write in key order (a key written twice keeps the last
   // write) and forgets them.
   void Apply(RowBatch& rows) {
+    std::vector<absl::string_view> keys(writes_.size());
+    std::vector<uint32_t> order(writes_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) {
+      keys[i] = writes_[i].key;
+      order[i] = i;
+    }
     // Sorting positions moves 4 bytes where sorting the writes would move
     // whole strings; ties keep the order of writing.
-    std::vector<uint32_t> order(writes_.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
-      const int compared = writes_[a].key.compare(writes_[b].key);
-      return compared < 0 || (compared == 0 && a < b);
-    });
+    SortPositionsByKey(keys, absl::MakeSpan(order));
     rows.Reserve(order.size());
     for (size_t i = 0; i < order.size(); ++i) {
       // Of several writes of one key, the last counts.
