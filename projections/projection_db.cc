@@ -100,6 +100,12 @@ rocksdb::ColumnFamilyOptions KeyspaceOptions(
   options.write_buffer_size = memtable_bytes > 0 ? memtable_bytes : 32 << 20;
   options.max_write_buffer_number = 3;
   options.target_file_size_base = kTableFileBytes;
+  // Levels sized from the last one up: while a keyspace is small, level 0
+  // compacts straight into the last level, where deletions meet the rows
+  // they delete and vanish. With levels sized from level 1 down, a file
+  // rich in deletions (an agenda's closed tasks) is marked for compaction
+  // again at every level it passes, and rewritten once per level.
+  options.level_compaction_dynamic_level_bytes = true;
   options.table_properties_collector_factories.push_back(
       rocksdb::NewCompactOnDeletionCollectorFactory(kDeletionWindow,
                                                     kDeletionTrigger));
@@ -1021,6 +1027,7 @@ KeyspaceStats ProjectionDb::Stats(const Keyspace& keyspace) {
   db_->GetColumnFamilyMetaData(keyspace.handle_, &meta);
   stats.table_files = static_cast<int>(meta.file_count);
   for (const rocksdb::LevelMetaData& level : meta.levels) {
+    stats.files_per_level.push_back(static_cast<int>(level.files.size()));
     if (level.level == 0) {
       stats.level0_files = static_cast<int>(level.files.size());
       stats.sorted_runs += stats.level0_files;

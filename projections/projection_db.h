@@ -153,6 +153,8 @@ struct KeyspaceStats {
   // Places a read may have to look: each level-0 file, and each other
   // level that holds files.
   int sorted_runs = 0;
+  // Table files in each level, level 0 first.
+  std::vector<int> files_per_level;
   // Whether RocksDB compacts it on its own (off while a shadow is filled).
   bool auto_compactions = false;
 };

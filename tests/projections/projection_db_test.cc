@@ -233,5 +233,36 @@ TEST(ProjectionDbTest, DeletionsOfRowsWrittenOnceMeetTheirWritesInFlushes) {
   EXPECT_LT(stepped_over, kEntries / 2);
 }
 
+// Levels sized from the last one up: a small keyspace's level 0 compacts
+// straight into its last level, where deletions vanish, instead of moving
+// down one level at a time (and a file rich in deletions being rewritten at
+// each).
+TEST(ProjectionDbTest, ASmallKeyspaceCompactsIntoItsLastLevel) {
+  testing::TempDir dir;
+  auto db = ProjectionDb::Open(dir.Sub("projections"),
+                               {.memtable_bytes = {{"q", 64 << 10}}});
+  ASSERT_THAT(db.status(), IsOk());
+  auto live = (*db)->CreateLive("q", 1);
+  ASSERT_THAT(live.status(), IsOk());
+  const std::string value(100, 'v');
+  KeyspaceStats stats;
+  auto compacted = [&] {
+    stats = (*db)->Stats(**live);
+    return stats.table_files > stats.level0_files;
+  };
+  // About 500 rows fill a memtable; four flushed ones start a compaction.
+  for (int i = 0; i < 100000 && !compacted(); ++i) {
+    std::unique_ptr<ProjectionCommit> commit = (*db)->NewCommit();
+    commit->Rows(*live).Put(absl::StrFormat("o/%06d", i), value);
+    ASSERT_THAT((*db)->Write(*commit), IsOk());
+  }
+  ASSERT_TRUE(compacted());
+  ASSERT_GE(stats.files_per_level.size(), 3u);
+  EXPECT_GT(stats.files_per_level.back(), 0);
+  for (size_t level = 1; level + 1 < stats.files_per_level.size(); ++level) {
+    EXPECT_EQ(stats.files_per_level[level], 0) << "level " << level;
+  }
+}
+
 }  // namespace
 }  // namespace leadledger::projections
