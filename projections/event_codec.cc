@@ -1284,15 +1284,21 @@ std::string EncodeLeadRow(const StoredLead& stored) {
 }
 
 absl::StatusOr<StoredLead> DecodeLeadRow(absl::string_view bytes) {
+  StoredLead stored;
+  RETURN_IF_ERROR(DecodeLeadRow(bytes, stored));
+  return stored;
+}
+
+absl::Status DecodeLeadRow(absl::string_view bytes, StoredLead& stored) {
   StackArena<kRowArenaBytes> arena;
   rows::LeadRow& row =
       *google::protobuf::Arena::CreateMessage<rows::LeadRow>(arena.get());
   if (!row.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError("lead row: cannot be parsed");
   }
-  StoredLead stored{.version = row.version(),
-                    .created_position = row.created_position(),
-                    .last_position = row.last_position()};
+  stored.version = row.version();
+  stored.created_position = row.created_position();
+  stored.last_position = row.last_position();
   domain::Lead& lead = stored.lead;
   lead.exists = true;
   lead.id = row.id();
@@ -1330,7 +1336,7 @@ absl::StatusOr<StoredLead> DecodeLeadRow(absl::string_view bytes) {
     std::string id = decoded.id;
     lead.open_tasks.emplace(std::move(id), std::move(decoded));
   }
-  return stored;
+  return absl::OkStatus();
 }
 
 std::string EncodeAgendaRow(const StoredAgendaTask& stored) {

@@ -82,6 +82,10 @@ std::string EncodeLeadRow(const StoredLead& stored);
 // Returns the lead in a row written by EncodeLeadRow.
 // Errors: DATA_LOSS when the bytes are not such a row.
 [[nodiscard]] absl::StatusOr<StoredLead> DecodeLeadRow(absl::string_view bytes);
+// DecodeLeadRow into `stored`, a default-constructed StoredLead: a page of
+// leads decodes each in its place, rather than moving large leads about.
+[[nodiscard]] absl::Status DecodeLeadRow(absl::string_view bytes,
+                                         StoredLead& stored);
 
 // An open task as the agenda stores it.
 struct StoredAgendaTask {

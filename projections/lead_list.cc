@@ -481,6 +481,8 @@ absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
   const size_t page_size = static_cast<size_t>(query.page_size);
 
   LeadListPage page;
+  // Leads are large: growing the page would move them.
+  page.leads.reserve(page_size);
   std::string last_key;
   int examined = 0;
   bool more = false;
@@ -571,7 +573,7 @@ absl::StatusOr<std::vector<std::optional<StoredLead>>> ReadLeads(
   std::vector<std::optional<StoredLead>> out(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].has_value()) continue;
-    ASSIGN_OR_RETURN(out[i], DecodeLeadRow(*rows[i]));
+    RETURN_IF_ERROR(DecodeLeadRow(*rows[i], out[i].emplace()));
   }
   return out;
 }

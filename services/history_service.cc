@@ -419,7 +419,7 @@ absl::Status HistoryServiceImpl::DoGetLeadAsOf(
       return absl::InvalidArgumentError("as_of: set either version or time");
   }
   ASSIGN_OR_RETURN(LeadSnapshot snapshot, handler_->LoadAt(lead_id, version));
-  *response.mutable_lead() = LeadToProto(snapshot.lead, snapshot.version);
+  LeadToProto(snapshot.lead, snapshot.version, *response.mutable_lead());
   response.set_version(snapshot.version);
   response.set_log_position(snapshot.log_position);
   return absl::OkStatus();

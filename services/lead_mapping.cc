@@ -89,8 +89,7 @@ domain::LeadProfile ProfileFromProto(const v1::Lead& lead) {
   return profile;
 }
 
-v1::Lead LeadToProto(const domain::Lead& lead, int64_t version) {
-  v1::Lead out;
+void LeadToProto(const domain::Lead& lead, int64_t version, v1::Lead& out) {
   const domain::LeadProfile& profile = lead.profile;
   out.set_name(LeadName(lead.id));
   out.set_kind(ToProto(lead.kind));
@@ -155,7 +154,6 @@ v1::Lead LeadToProto(const domain::Lead& lead, int64_t version) {
     *out.mutable_close_time() =
         TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(*lead.closed_time));
   }
-  return out;
 }
 
 std::string LeadName(absl::string_view lead_id) {

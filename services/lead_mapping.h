@@ -18,8 +18,10 @@ inline constexpr size_t kMaxLeadIdLength = 64;
 // Returns the user-settable part of `lead`; output-only fields are ignored.
 domain::LeadProfile ProfileFromProto(const v1::Lead& lead);
 
-// Returns `lead` at stream version `version` as the API shows it.
-v1::Lead LeadToProto(const domain::Lead& lead, int64_t version);
+// Sets `out`, a new message, to `lead` at stream version `version` as the
+// API shows it. Responses have it fill their own field in place: a lead
+// built apart and copied in costs its every string twice.
+void LeadToProto(const domain::Lead& lead, int64_t version, v1::Lead& out);
 
 // Returns "leads/{lead_id}".
 std::string LeadName(absl::string_view lead_id);

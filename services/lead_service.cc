@@ -221,7 +221,7 @@ absl::Status LeadServiceImpl::DoCreateLead(const CallContext& call,
   absl::StatusOr<LeadSnapshot> created =
       handler_->Execute(command.lead_id, command, call, mutation);
   if (!created.ok()) return InRequestField("lead.", created.status());
-  *response.mutable_lead() = LeadToProto(created->lead, created->version);
+  LeadToProto(created->lead, created->version, *response.mutable_lead());
   response.set_log_position(created->log_position);
   return absl::OkStatus();
 }
@@ -243,7 +243,7 @@ absl::Status LeadServiceImpl::Mutate(absl::string_view method,
   absl::StatusOr<LeadSnapshot> snapshot =
       handler_->Execute(lead_id, command, call, mutation);
   if (!snapshot.ok()) return InRequestField(target.prefix, snapshot.status());
-  *response.mutable_lead() = LeadToProto(snapshot->lead, snapshot->version);
+  LeadToProto(snapshot->lead, snapshot->version, *response.mutable_lead());
   response.set_log_position(snapshot->log_position);
   return absl::OkStatus();
 }
@@ -417,8 +417,8 @@ absl::Status LeadServiceImpl::DoMergeLeads(const CallContext& call,
     }
     return merged.status();
   }
-  *response.mutable_lead() =
-      LeadToProto(merged->head.lead, merged->head.version);
+  LeadToProto(merged->head.lead, merged->head.version,
+              *response.mutable_lead());
   for (const std::string& id : merged->merged_ids) {
     response.add_merged_leads(LeadName(id));
   }
@@ -435,7 +435,7 @@ absl::Status LeadServiceImpl::DoGetLead(
   // The lead's own stream is the freshest view of one lead, and shows a
   // merged-away lead as it stands (status MERGED, merged_into set).
   ASSIGN_OR_RETURN(LeadSnapshot snapshot, handler_->Load(lead_id));
-  *response.mutable_lead() = LeadToProto(snapshot.lead, snapshot.version);
+  LeadToProto(snapshot.lead, snapshot.version, *response.mutable_lead());
   return absl::OkStatus();
 }
 
@@ -513,7 +513,7 @@ absl::Status LeadServiceImpl::DoListLeads(
   ASSIGN_OR_RETURN(projections::LeadListPage page,
                    projections::ListLeads(*reader, *leads, query));
   for (const projections::StoredLead& stored : page.leads) {
-    *response.add_leads() = LeadToProto(stored.lead, stored.version);
+    LeadToProto(stored.lead, stored.version, *response.add_leads());
   }
   response.set_next_page_token(page.next_page_token);
   return absl::OkStatus();
@@ -581,7 +581,7 @@ absl::Status LeadServiceImpl::DoFindDuplicates(
   for (size_t i = 0; i < selected.size(); ++i) {
     if (!rows[i].has_value()) continue;
     v1::Duplicate* out = response.add_duplicates();
-    *out->mutable_lead() = LeadToProto(rows[i]->lead, rows[i]->version);
+    LeadToProto(rows[i]->lead, rows[i]->version, *out->mutable_lead());
     for (v1::DuplicateCriterion criterion : criteria[selected[i]]) {
       out->add_criteria(criterion);
     }
@@ -653,8 +653,8 @@ absl::Status LeadServiceImpl::DoConvertLead(
   ASSIGN_OR_RETURN(
       LeadCommandHandler::ConversionResult converted,
       handler_->ExecuteConversion(lead_id, command, lookup, call, mutation));
-  *response.mutable_lead() =
-      LeadToProto(converted.lead.lead, converted.lead.version);
+  LeadToProto(converted.lead.lead, converted.lead.version,
+              *response.mutable_lead());
   response.set_customer_id(converted.customer_id);
   response.set_customer_created(converted.customer_created);
   response.set_log_position(converted.lead.log_position);
@@ -691,8 +691,8 @@ absl::Status LeadServiceImpl::DoConvertByMerge(
   absl::StatusOr<LeadCommandHandler::MergeResult> merged =
       handler_->ExecuteConversionByMerge(command, call, mutation);
   if (!merged.ok()) return InMergeInto(merged.status());
-  *response.mutable_lead() =
-      LeadToProto(merged->head.lead, merged->head.version);
+  LeadToProto(merged->head.lead, merged->head.version,
+              *response.mutable_lead());
   response.set_customer_id(merged->head.lead.customer_id);
   for (const std::string& id : merged->merged_ids) {
     response.add_merged_leads(LeadName(id));
@@ -764,7 +764,7 @@ absl::Status LeadServiceImpl::DoBatchCreateLeads(
   ASSIGN_OR_RETURN(LeadCommandHandler::BatchResult created,
                    handler_->ExecuteCreateBatch(commands, call, mutation));
   for (const LeadSnapshot& lead : created.leads) {
-    *response.add_leads() = LeadToProto(lead.lead, lead.version);
+    LeadToProto(lead.lead, lead.version, *response.add_leads());
     response.add_log_positions(lead.log_position);
   }
   response.set_log_position(created.log_position);

@@ -211,7 +211,7 @@ absl::Status TaskServiceImpl::DoCompleteTask(
   ASSIGN_OR_RETURN(
       LeadSnapshot snapshot,
       deps_.handler->Execute(task.lead_id, command, call, mutation));
-  *response.mutable_lead() = LeadToProto(snapshot.lead, snapshot.version);
+  LeadToProto(snapshot.lead, snapshot.version, *response.mutable_lead());
   if (!follow_up_id.empty()) {
     auto it = snapshot.lead.open_tasks.find(follow_up_id);
     if (it != snapshot.lead.open_tasks.end()) {
@@ -314,7 +314,7 @@ absl::Status TaskServiceImpl::DoCancelTask(const CallContext& call,
   ASSIGN_OR_RETURN(
       LeadSnapshot snapshot,
       deps_.handler->Execute(task.lead_id, command, call, mutation));
-  *response.mutable_lead() = LeadToProto(snapshot.lead, snapshot.version);
+  LeadToProto(snapshot.lead, snapshot.version, *response.mutable_lead());
   response.set_log_position(snapshot.log_position);
   return absl::OkStatus();
 }
