@@ -523,21 +523,57 @@ void PrintRun(const char* title, const RunResult& run) {
   }
 }
 
-int Main() {
+// What is wrong with the flags, naming the first bad one; empty when
+// nothing is. Checked before the server is called: a run that cannot end,
+// or would divide by an empty run, is refused up front.
+std::string FlagError() {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "mixed" && mode != "echo" && mode != "both") {
-    std::fprintf(stderr, "loadgen: --mode must be mixed, echo or both\n");
-    return 2;
+    return absl::StrCat("--mode must be mixed, echo or both, got \"", mode,
+                        "\"");
   }
+  if (absl::GetFlag(FLAGS_server).empty()) return "--server must be set";
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
   if (concurrency < 1 || concurrency > 10000) {
-    std::fprintf(stderr, "loadgen: --concurrency must be 1 to 10000\n");
+    return absl::StrCat("--concurrency must be 1 to 10000, got ", concurrency);
+  }
+  const int64_t calls = absl::GetFlag(FLAGS_calls);
+  if (calls < 0)
+    return absl::StrCat("--calls must not be negative, got ", calls);
+  const absl::Duration duration = absl::GetFlag(FLAGS_duration);
+  if (calls == 0 && (duration <= absl::ZeroDuration() ||
+                     duration == absl::InfiniteDuration())) {
+    return absl::StrCat(
+        "--duration must be positive and finite when --calls is 0, got ",
+        absl::FormatDuration(duration));
+  }
+  if (const int leads = absl::GetFlag(FLAGS_leads);
+      leads < 1 || leads > 1'000'000) {
+    return absl::StrCat("--leads must be 1 to 1000000, got ", leads);
+  }
+  if (const int owners = absl::GetFlag(FLAGS_owners);
+      owners < 1 || owners > 10'000) {
+    return absl::StrCat("--owners must be 1 to 10000, got ", owners);
+  }
+  if (const double zipf = absl::GetFlag(FLAGS_zipf);
+      !std::isfinite(zipf) || zipf < 0) {
+    return absl::StrCat("--zipf must be a finite number >= 0, got ", zipf);
+  }
+  if (const int c1_calls = absl::GetFlag(FLAGS_classify_c1_calls);
+      c1_calls < 0 || c1_calls > 1'000'000) {
+    return absl::StrCat("--classify_c1_calls must be 0 to 1000000, got ",
+                        c1_calls);
+  }
+  return "";
+}
+
+int Main() {
+  if (const std::string error = FlagError(); !error.empty()) {
+    std::fprintf(stderr, "loadgen: %s\n", error.c_str());
     return 2;
   }
-  if (absl::GetFlag(FLAGS_leads) < 1 || absl::GetFlag(FLAGS_owners) < 1) {
-    std::fprintf(stderr, "loadgen: --leads and --owners must be positive\n");
-    return 2;
-  }
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
   grpc::ChannelArguments arguments;
   // Separate connections per channel object would spread load over the
   // server's pollers like several client processes do.

@@ -149,6 +149,16 @@ double CpuSeconds() {
 // up), rebuilds every read model and prints "rebuild <events> <seconds>
 // <peak rss mb> <cpu seconds>".
 int RebuildChild(const std::string& dir) {
+  // Opening would create an empty store, and the rebuild of nothing would
+  // report figures of nothing.
+  if (!std::filesystem::exists(dir + "/log/CURRENT") ||
+      !std::filesystem::exists(dir + "/projections/CURRENT")) {
+    std::fprintf(stderr,
+                 "projections_bench: --rebuild_child must name the directory "
+                 "of a benchmark run (with log/ and projections/), got %s\n",
+                 dir.c_str());
+    return 2;
+  }
   auto store = OpenStore(dir);
   auto db = projections::ProjectionDb::Open(
       dir + "/projections",
@@ -233,6 +243,24 @@ LatencyHistogram Time(int queries, Query query) {
         static_cast<uint64_t>(absl::ToInt64Microseconds(absl::Now() - start)));
   }
   return latency;
+}
+
+// What is wrong with the flags, naming the first bad one; empty when
+// nothing is. A log that never reaches --events would be written forever.
+std::string FlagError() {
+  if (const int64_t events = absl::GetFlag(FLAGS_events);
+      events < 1000 || events > 1'000'000'000) {
+    return absl::StrCat("--events must be 1000 to 1000000000, got ", events);
+  }
+  if (const int64_t leads = absl::GetFlag(FLAGS_leads);
+      leads < 0 || leads > 100'000'000) {
+    return absl::StrCat("--leads must be 0 to 100000000, got ", leads);
+  }
+  if (const int queries = absl::GetFlag(FLAGS_queries);
+      queries < 1 || queries > 10'000'000) {
+    return absl::StrCat("--queries must be 1 to 10000000, got ", queries);
+  }
+  return "";
 }
 
 int Run() {
@@ -428,6 +456,11 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const std::string child = absl::GetFlag(FLAGS_rebuild_child);
   if (!child.empty()) return leadledger::bench::RebuildChild(child);
+  if (const std::string error = leadledger::bench::FlagError();
+      !error.empty()) {
+    std::fprintf(stderr, "projections_bench: %s\n", error.c_str());
+    return 2;
+  }
   const int code = leadledger::bench::Run();
   if (!absl::GetFlag(FLAGS_keep_dir)) leadledger::bench::RemoveFreshDirs();
   return code;

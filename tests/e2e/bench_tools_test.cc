@@ -1,0 +1,153 @@
+// The measuring tools as users run them: loadgen against a real leadledgerd,
+// projections_bench on a small log, and both refusing flags they cannot
+// honour before they do any work.
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/server_process.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace leadledger {
+namespace {
+
+using ::leadledger::testing::CommandResult;
+using ::leadledger::testing::RunCommand;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Key;
+
+// The figures of the last line, "summary: key=value ..."; empty when the
+// output has no such line last.
+std::map<std::string, double> Summary(const std::string& output) {
+  std::vector<std::string> lines =
+      absl::StrSplit(absl::StripTrailingAsciiWhitespace(output), '\n');
+  std::map<std::string, double> figures;
+  if (lines.empty()) return figures;
+  absl::string_view last = lines.back();
+  if (!absl::ConsumePrefix(&last, "summary:")) return figures;
+  for (absl::string_view pair : absl::StrSplit(last, ' ', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(pair, '=');
+    double value = 0;
+    if (absl::SimpleAtod(parts.second, &value)) figures[parts.first] = value;
+  }
+  return figures;
+}
+
+class BenchToolsTest : public ::testing::Test {
+ protected:
+  CommandResult Run(std::vector<std::string> args,
+                    absl::Duration timeout = absl::Seconds(60)) {
+    return RunCommand(args, dir_.Sub("tool.out"), timeout);
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(BenchToolsTest, LoadgenMeasuresARealServer) {
+  testing::ServerProcess server(LEADLEDGERD_PATH, dir_, dir_.Sub("data"));
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  CommandResult result = Run(
+      {LOADGEN_PATH, "--server=" + server.address(), "--concurrency=8",
+       "--duration=1s", "--leads=40", "--owners=4", "--classify_c1_calls=5"},
+      absl::Seconds(120));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  // Every RPC of the mix, and the baseline, got calls through.
+  for (const char* rpc :
+       {"CreateLead", "ClassifyLead", "CompleteTask", "UpdateLead", "GetLead",
+        "ListLeads", "ListAgenda", "Health.Check"}) {
+    EXPECT_THAT(result.output, HasSubstr(rpc));
+  }
+  const std::map<std::string, double> figures = Summary(result.output);
+  for (const char* key : {"mixed_qps", "echo_qps", "mixed_p99_us",
+                          "classify_c1_p50_us", "mixed_over_echo"}) {
+    EXPECT_THAT(figures, Contains(Key(key))) << result.output;
+  }
+  if (figures.contains("mixed_qps") && figures.contains("echo_qps")) {
+    EXPECT_GT(figures.at("mixed_qps"), 0) << result.output;
+    EXPECT_GT(figures.at("echo_qps"), 0) << result.output;
+    EXPECT_GT(figures.at("classify_c1_p50_us"), 0) << result.output;
+  }
+}
+
+TEST_F(BenchToolsTest, LoadgenRefusesFlagsItCannotHonourBeforeCalling) {
+  // Nothing listens there: a refusal must come before any call.
+  const std::string nowhere = "--server=127.0.0.1:1";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--mode=fast", "--mode"},
+      {"--concurrency=0", "--concurrency"},
+      {"--calls=-1", "--calls"},
+      {"--duration=-1s", "--duration"},
+      {"--duration=inf", "--duration"},
+      {"--leads=0", "--leads"},
+      {"--owners=0", "--owners"},
+      {"--zipf=nan", "--zipf"},
+      {"--zipf=-1", "--zipf"},
+      {"--classify_c1_calls=-3", "--classify_c1_calls"},
+  };
+  for (const auto& [flag, named] : cases) {
+    CommandResult result = Run({LOADGEN_PATH, nowhere, flag});
+    EXPECT_EQ(result.exit_code, 2) << flag << ": " << result.output;
+    EXPECT_THAT(result.output, AllOf(HasSubstr(named), HasSubstr("must")))
+        << flag;
+    EXPECT_THAT(result.output, ::testing::Not(HasSubstr("UNAVAILABLE")))
+        << flag;
+  }
+}
+
+TEST_F(BenchToolsTest, ProjectionsBenchReportsEveryFigureOnASmallLog) {
+  setenv("LEADLEDGER_BENCH_DIR", dir_.Sub("bench").c_str(), 1);
+  CommandResult result = Run(
+      {PROJECTIONS_BENCH_PATH, "--events=1000", "--leads=0", "--queries=20"},
+      absl::Seconds(600));
+  unsetenv("LEADLEDGER_BENCH_DIR");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::map<std::string, double> figures = Summary(result.output);
+  for (const char* key :
+       {"rebuild_eps", "raw_scan_eps", "rebuild_over_raw_scan",
+        "list_leads_p99_us", "agenda_p99_us", "rss_mb_rebuild"}) {
+    ASSERT_THAT(figures, Contains(Key(key))) << result.output;
+    EXPECT_GT(figures.at(key), 0) << key << "\n" << result.output;
+  }
+  EXPECT_GE(figures.at("log_events"), 1000);
+}
+
+TEST_F(BenchToolsTest, ProjectionsBenchRefusesALogItCouldNeverFinish) {
+  setenv("LEADLEDGER_BENCH_DIR", dir_.Sub("bench").c_str(), 1);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--events=-5", "--events"},
+      {"--leads=-1", "--leads"},
+      {"--queries=0", "--queries"},
+  };
+  for (const auto& [flag, named] : cases) {
+    CommandResult result = Run({PROJECTIONS_BENCH_PATH, flag});
+    EXPECT_EQ(result.exit_code, 2) << flag << ": " << result.output;
+    EXPECT_THAT(result.output, AllOf(HasSubstr(named), HasSubstr("must")))
+        << flag;
+  }
+  unsetenv("LEADLEDGER_BENCH_DIR");
+  // A rebuild of a directory that holds no benchmark run is refused, and
+  // leaves no store behind.
+  const std::string empty = dir_.Sub("empty");
+  std::filesystem::create_directories(empty);
+  CommandResult result =
+      Run({PROJECTIONS_BENCH_PATH, "--rebuild_child=" + empty});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("--rebuild_child"));
+  EXPECT_TRUE(std::filesystem::is_empty(empty));
+}
+
+}  // namespace
+}  // namespace leadledger
