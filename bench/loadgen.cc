@@ -15,14 +15,17 @@
 // calls the health check one at a time as its baseline (echo_c1_p50_us).
 //
 // Prints per RPC: calls, throughput, p50/p90/p99/p99.9 latency and errors by
-// code; the last line is "summary: key=value ...". A progress line goes to
-// stderr while it is a terminal.
+// code; per mode, the CPU time each call cost the load generator and, given
+// --server_pid, the server; the last line is "summary: key=value ...". A
+// progress line goes to stderr while it is a terminal.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,8 +37,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -61,6 +66,9 @@ ABSL_FLAG(int, classify_c1_calls, 300,
           "classifications by a single caller, one at a time, and as many "
           "health checks as their baseline (0: skip)");
 ABSL_FLAG(uint64_t, seed, 1, "random seed");
+ABSL_FLAG(int, server_pid, 0,
+          "leadledgerd's process id, when it runs on this machine: the CPU "
+          "time it spends per call is reported too (0: not reported)");
 
 namespace leadledger::bench {
 namespace {
@@ -112,6 +120,51 @@ struct OpStats {
   // The first message of each code, to tell the reasons apart.
   std::map<grpc::StatusCode, std::string> first_messages;
 };
+
+// CPU seconds (user and system, all threads) that process `pid` has used,
+// from /proc/<pid>/stat; nullopt when that cannot be read.
+std::optional<double> ProcessCpuSeconds(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  // The command name, in parentheses, may hold spaces: fields are counted
+  // from the last ')'. utime and stime are fields 14 and 15 of the line,
+  // the 12th and 13th after it.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  const std::vector<absl::string_view> fields = absl::StrSplit(
+      absl::string_view(stat).substr(close + 1), ' ', absl::SkipEmpty());
+  uint64_t user_ticks = 0;
+  uint64_t system_ticks = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &user_ticks) ||
+      !absl::SimpleAtoi(fields[12], &system_ticks)) {
+    return std::nullopt;
+  }
+  return static_cast<double>(user_ticks + system_ticks) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double OwnCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The CPU time the load generator, and the server when its process is
+// known, had used at one moment.
+struct CpuMark {
+  double loadgen = 0;
+  std::optional<double> server;
+};
+
+CpuMark MarkCpu(int server_pid) {
+  CpuMark mark{.loadgen = OwnCpuSeconds()};
+  if (server_pid > 0) mark.server = ProcessCpuSeconds(server_pid);
+  return mark;
+}
 
 struct RunResult {
   absl::Duration elapsed;
@@ -564,6 +617,13 @@ std::string FlagError() {
     return absl::StrCat("--classify_c1_calls must be 0 to 1000000, got ",
                         c1_calls);
   }
+  if (const int pid = absl::GetFlag(FLAGS_server_pid);
+      pid < 0 || (pid > 0 && !ProcessCpuSeconds(pid).has_value())) {
+    return absl::StrCat(
+        "--server_pid must be 0 or a process of this machine whose "
+        "/proc/<pid>/stat is readable, got ",
+        pid);
+  }
   return "";
 }
 
@@ -591,16 +651,41 @@ int Main() {
   }
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
   const int64_t calls = absl::GetFlag(FLAGS_calls);
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  // CPU time per call of a mode, of both processes: on a shared machine it
+  // tells what the throughput ratio is made of. The server's is read as the
+  // mode ends; what it folds after that (settle_ms) is left out.
+  auto cpu_per_call = [&](const std::string& name, const CpuMark& before,
+                          uint64_t mode_calls) {
+    const CpuMark after = MarkCpu(server_pid);
+    if (mode_calls == 0) return;
+    const double per_call = 1e6 / static_cast<double>(mode_calls);
+    summary[name + "_loadgen_cpu_us"] =
+        (after.loadgen - before.loadgen) * per_call;
+    std::string line = absl::StrFormat("  CPU per call: loadgen %.0f us",
+                                       summary[name + "_loadgen_cpu_us"]);
+    if (before.server.has_value() && after.server.has_value()) {
+      summary[name + "_server_cpu_us"] =
+          (*after.server - *before.server) * per_call;
+      absl::StrAppendFormat(&line, ", leadledgerd %.0f us",
+                            summary[name + "_server_cpu_us"]);
+    }
+    std::printf("%s\n", line.c_str());
+  };
   if (mode != "mixed") {
+    const CpuMark before = MarkCpu(server_pid);
     RunResult echo = driver.Run(true, concurrency, duration, calls);
     PrintRun("echo", echo);
+    cpu_per_call("echo", before, echo.calls());
     summary["echo_qps"] =
         static_cast<double>(echo.calls()) / absl::ToDoubleSeconds(echo.elapsed);
     summary["echo_p99_us"] = echo.all().Quantile(0.99);
   }
   if (mode != "echo") {
+    const CpuMark before = MarkCpu(server_pid);
     RunResult mixed = driver.Run(false, concurrency, duration, calls);
     PrintRun("mixed", mixed);
+    cpu_per_call("mixed", before, mixed.calls());
     uint64_t errors = 0;
     for (const auto& [op, stats] : mixed.ops) {
       for (const auto& [code, count] : stats.errors) errors += count;

@@ -17,4 +17,5 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 [[ -s "$port_file" ]] || { echo "leadledgerd did not start" >&2; exit 1; }
-"$build_dir/bench/loadgen" --server="127.0.0.1:$(cat "$port_file")" "$@"
+"$build_dir/bench/loadgen" --server="127.0.0.1:$(cat "$port_file")" \
+  --server_pid="$server" "$@"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -60,7 +61,8 @@ TEST_F(BenchToolsTest, LoadgenMeasuresARealServer) {
   testing::ServerProcess server(LEADLEDGERD_PATH, dir_, dir_.Sub("data"));
   ASSERT_TRUE(server.WaitUntilServing()) << server.log();
   CommandResult result = Run(
-      {LOADGEN_PATH, "--server=" + server.address(), "--concurrency=8",
+      {LOADGEN_PATH, "--server=" + server.address(),
+       absl::StrCat("--server_pid=", server.pid()), "--concurrency=8",
        "--duration=1s", "--leads=40", "--owners=4", "--classify_c1_calls=5"},
       absl::Seconds(120));
   ASSERT_EQ(result.exit_code, 0) << result.output;
@@ -71,14 +73,24 @@ TEST_F(BenchToolsTest, LoadgenMeasuresARealServer) {
     EXPECT_THAT(result.output, HasSubstr(rpc));
   }
   const std::map<std::string, double> figures = Summary(result.output);
-  for (const char* key : {"mixed_qps", "echo_qps", "mixed_p99_us",
-                          "classify_c1_p50_us", "mixed_over_echo"}) {
+  for (const char* key :
+       {"mixed_qps", "echo_qps", "mixed_p99_us", "classify_c1_p50_us",
+        "mixed_over_echo", "mixed_server_cpu_us", "echo_server_cpu_us",
+        "mixed_loadgen_cpu_us", "echo_loadgen_cpu_us"}) {
     EXPECT_THAT(figures, Contains(Key(key))) << result.output;
   }
-  if (figures.contains("mixed_qps") && figures.contains("echo_qps")) {
+  if (figures.contains("mixed_qps") && figures.contains("echo_qps") &&
+      figures.contains("classify_c1_p50_us")) {
     EXPECT_GT(figures.at("mixed_qps"), 0) << result.output;
     EXPECT_GT(figures.at("echo_qps"), 0) << result.output;
     EXPECT_GT(figures.at("classify_c1_p50_us"), 0) << result.output;
+  }
+  // A mixed call does more work in the server than a health check does.
+  if (figures.contains("mixed_server_cpu_us") &&
+      figures.contains("echo_server_cpu_us")) {
+    EXPECT_GT(figures.at("mixed_server_cpu_us"),
+              figures.at("echo_server_cpu_us"))
+        << result.output;
   }
 }
 
@@ -96,6 +108,9 @@ TEST_F(BenchToolsTest, LoadgenRefusesFlagsItCannotHonourBeforeCalling) {
       {"--zipf=nan", "--zipf"},
       {"--zipf=-1", "--zipf"},
       {"--classify_c1_calls=-3", "--classify_c1_calls"},
+      {"--server_pid=-1", "--server_pid"},
+      // Above any pid_max Linux allows: no such process.
+      {"--server_pid=2147483647", "--server_pid"},
   };
   for (const auto& [flag, named] : cases) {
     CommandResult result = Run({LOADGEN_PATH, nowhere, flag});

@@ -79,6 +79,8 @@ class ServerProcess {
   }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  // -1 once it ended.
+  pid_t pid() const { return pid_; }
   std::string log() const { return ReadFile(log_); }
 
  private:
