@@ -3,6 +3,8 @@
 #ifndef LEADLEDGER_BENCH_BENCH_UTIL_H_
 #define LEADLEDGER_BENCH_BENCH_UTIL_H_
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +17,17 @@
 #include "absl/strings/str_format.h"
 
 namespace leadledger::bench {
+
+// CPU time (user and system, all threads) of this process so far, in
+// seconds.
+inline double OwnCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // Directories handed out by FreshDir, removed by RemoveFreshDirs.
 inline std::vector<std::string>& FreshDirs() {

@@ -18,7 +18,6 @@
 // code; per mode, the CPU time each call cost the load generator and, given
 // --server_pid, the server; the last line is "summary: key=value ...". A
 // progress line goes to stderr while it is a terminal.
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -45,6 +44,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/bench_util.h"
 #include "bench/latency_histogram.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -142,15 +142,6 @@ std::optional<double> ProcessCpuSeconds(int pid) {
   }
   return static_cast<double>(user_ticks + system_ticks) /
          static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double OwnCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // The CPU time the load generator, and the server when its process is
@@ -591,8 +582,9 @@ std::string FlagError() {
     return absl::StrCat("--concurrency must be 1 to 10000, got ", concurrency);
   }
   const int64_t calls = absl::GetFlag(FLAGS_calls);
-  if (calls < 0)
+  if (calls < 0) {
     return absl::StrCat("--calls must not be negative, got ", calls);
+  }
   const absl::Duration duration = absl::GetFlag(FLAGS_duration);
   if (calls == 0 && (duration <= absl::ZeroDuration() ||
                      duration == absl::InfiniteDuration())) {

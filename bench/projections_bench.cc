@@ -14,7 +14,6 @@
 //    deep pages (reached through page tokens): list_leads_p99_us and
 //    agenda_p99_us are the worse of the two.
 // The last line is "summary: key=value ...".
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,16 +134,6 @@ double RawScanEventsPerSecond(const std::string& dir, uint64_t* events) {
   return static_cast<double>(count) / seconds;
 }
 
-// CPU time (user and system) of this process so far, in seconds.
-double CpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 // The child: opens the store and the read models of `dir` (already caught
 // up), rebuilds every read model and prints "rebuild <events> <seconds>
 // <peak rss mb> <cpu seconds>".
@@ -177,7 +166,7 @@ int RebuildChild(const std::string& dir) {
   // when asked).
   std::ofstream("/proc/self/clear_refs") << "5";
   const absl::Time start = absl::Now();
-  const double cpu_start = CpuSeconds();
+  const double cpu_start = OwnCpuSeconds();
   Check(
       runner.Rebuild(
           {}, [](const projections::RebuildProgress&) {}, [] { return false; }),
@@ -185,7 +174,7 @@ int RebuildChild(const std::string& dir) {
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::printf("rebuild %llu %.6f %.1f %.6f\n",
               static_cast<unsigned long long>(store->HeadPosition()), seconds,
-              PeakRssMb(), CpuSeconds() - cpu_start);
+              PeakRssMb(), OwnCpuSeconds() - cpu_start);
   return 0;
 }
 
