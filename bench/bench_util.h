@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +18,15 @@
 #include "absl/strings/str_format.h"
 
 namespace leadledger::bench {
+
+// Empty when flag `name` (without its dashes) is within [lowest, highest];
+// else the message that refuses it, naming the flag and the range.
+inline std::string FlagOutOfRange(const std::string& name, int64_t value,
+                                  int64_t lowest, int64_t highest) {
+  if (value >= lowest && value <= highest) return "";
+  return absl::StrCat("--", name, " must be ", lowest, " to ", highest,
+                      ", got ", value);
+}
 
 // CPU time (user and system, all threads) of this process so far, in
 // seconds.

@@ -577,9 +577,14 @@ std::string FlagError() {
                         "\"");
   }
   if (absl::GetFlag(FLAGS_server).empty()) return "--server must be set";
-  const int concurrency = absl::GetFlag(FLAGS_concurrency);
-  if (concurrency < 1 || concurrency > 10000) {
-    return absl::StrCat("--concurrency must be 1 to 10000, got ", concurrency);
+  for (const std::string& error :
+       {FlagOutOfRange("concurrency", absl::GetFlag(FLAGS_concurrency), 1,
+                       10'000),
+        FlagOutOfRange("leads", absl::GetFlag(FLAGS_leads), 1, 1'000'000),
+        FlagOutOfRange("owners", absl::GetFlag(FLAGS_owners), 1, 10'000),
+        FlagOutOfRange("classify_c1_calls",
+                       absl::GetFlag(FLAGS_classify_c1_calls), 0, 1'000'000)}) {
+    if (!error.empty()) return error;
   }
   const int64_t calls = absl::GetFlag(FLAGS_calls);
   if (calls < 0) {
@@ -592,22 +597,9 @@ std::string FlagError() {
         "--duration must be positive and finite when --calls is 0, got ",
         absl::FormatDuration(duration));
   }
-  if (const int leads = absl::GetFlag(FLAGS_leads);
-      leads < 1 || leads > 1'000'000) {
-    return absl::StrCat("--leads must be 1 to 1000000, got ", leads);
-  }
-  if (const int owners = absl::GetFlag(FLAGS_owners);
-      owners < 1 || owners > 10'000) {
-    return absl::StrCat("--owners must be 1 to 10000, got ", owners);
-  }
   if (const double zipf = absl::GetFlag(FLAGS_zipf);
       !std::isfinite(zipf) || zipf < 0) {
     return absl::StrCat("--zipf must be a finite number >= 0, got ", zipf);
-  }
-  if (const int c1_calls = absl::GetFlag(FLAGS_classify_c1_calls);
-      c1_calls < 0 || c1_calls > 1'000'000) {
-    return absl::StrCat("--classify_c1_calls must be 0 to 1000000, got ",
-                        c1_calls);
   }
   if (const int pid = absl::GetFlag(FLAGS_server_pid);
       pid < 0 || (pid > 0 && !ProcessCpuSeconds(pid).has_value())) {

@@ -237,17 +237,13 @@ LatencyHistogram Time(int queries, Query query) {
 // What is wrong with the flags, naming the first bad one; empty when
 // nothing is. A log that never reaches --events would be written forever.
 std::string FlagError() {
-  if (const int64_t events = absl::GetFlag(FLAGS_events);
-      events < 1000 || events > 1'000'000'000) {
-    return absl::StrCat("--events must be 1000 to 1000000000, got ", events);
-  }
-  if (const int64_t leads = absl::GetFlag(FLAGS_leads);
-      leads < 0 || leads > 100'000'000) {
-    return absl::StrCat("--leads must be 0 to 100000000, got ", leads);
-  }
-  if (const int queries = absl::GetFlag(FLAGS_queries);
-      queries < 1 || queries > 10'000'000) {
-    return absl::StrCat("--queries must be 1 to 10000000, got ", queries);
+  for (const std::string& error :
+       {FlagOutOfRange("events", absl::GetFlag(FLAGS_events), 1000,
+                       1'000'000'000),
+        FlagOutOfRange("leads", absl::GetFlag(FLAGS_leads), 0, 100'000'000),
+        FlagOutOfRange("queries", absl::GetFlag(FLAGS_queries), 1,
+                       10'000'000)}) {
+    if (!error.empty()) return error;
   }
   return "";
 }
