@@ -7,12 +7,13 @@
 // Mixed mode keeps `concurrency` calls in flight (callback API: no thread
 // per call) with the workload of the lead desk: CreateLead 20%, ClassifyLead
 // 25%, CompleteTask 10%, UpdateLead 10%, GetLead 15%, ListLeads 10%,
-// ListAgenda 10%, leads chosen with a Zipf skew. Echo mode calls the
-// cheapest RPC the server has, the health check, at the same concurrency:
-// the baseline of the same machine in the same run. Then, once the read
-// models and the scheduler have caught up with the load (settle_ms), one
-// caller classifies one lead at a time, for classify_c1_p50_us, and then
-// calls the health check one at a time as its baseline (echo_c1_p50_us).
+// ListAgenda 10% (--mix changes the blend), leads chosen with a Zipf skew.
+// Echo mode calls the cheapest RPC the server has, the health check, at the
+// same concurrency: the baseline of the same machine in the same run. Then,
+// once the read models and the scheduler have caught up with the load
+// (settle_ms), one caller classifies one lead at a time, for
+// classify_c1_p50_us, and then calls the health check one at a time as its
+// baseline (echo_c1_p50_us).
 //
 // Prints per RPC: calls, throughput, p50/p90/p99/p99.9 latency and errors by
 // code; per mode, the CPU time each call cost the load generator and, given
@@ -20,6 +21,8 @@
 // progress line goes to stderr while it is a terminal.
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -27,6 +30,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <set>
@@ -36,6 +40,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -62,6 +68,12 @@ ABSL_FLAG(int, leads, 2000, "leads created before measuring, chosen by Zipf");
 ABSL_FLAG(double, zipf, 1.1, "Zipf exponent of the choice of lead");
 ABSL_FLAG(int, owners, 20, "owners the leads are spread over");
 ABSL_FLAG(std::string, mode, "both", "mixed, echo or both");
+ABSL_FLAG(std::string, mix,
+          "create=20,classify=25,complete=10,update=10,get=15,list=10,"
+          "agenda=10",
+          "the mixed workload: weights of create, classify, complete, update, "
+          "get, list and agenda calls (an RPC left out is not called), to "
+          "measure one RPC or another blend");
 ABSL_FLAG(int, classify_c1_calls, 300,
           "classifications by a single caller, one at a time, and as many "
           "health checks as their baseline (0: skip)");
@@ -90,6 +102,47 @@ const char* OpName(Op op) {
                                  "UpdateLead", "GetLead",      "ListLeads",
                                  "ListAgenda", "Health.Check"};
   return kNames[static_cast<int>(op)];
+}
+
+// The mixed workload's weight of each RPC, indexed by Op up to kEcho.
+using Mix = std::array<int, static_cast<size_t>(Op::kEcho)>;
+
+// Parses --mix ("create=20,classify=25,..."); an error names what is wrong.
+absl::StatusOr<Mix> ParseMix(absl::string_view text) {
+  static const char* kKeys[] = {"create", "classify", "complete", "update",
+                                "get",    "list",     "agenda"};
+  Mix mix{};
+  std::set<std::string> seen;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    const std::pair<std::string, std::string> key_value =
+        absl::StrSplit(part, absl::MaxSplits('=', 1));
+    const auto* key =
+        std::find(std::begin(kKeys), std::end(kKeys), key_value.first);
+    if (key == std::end(kKeys)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--mix must name create, classify, complete, update, get, list or "
+          "agenda, got \"",
+          key_value.first, "\""));
+    }
+    int weight = 0;
+    if (!absl::SimpleAtoi(key_value.second, &weight) || weight < 0 ||
+        weight > 1'000'000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--mix: the weight of ", key_value.first,
+                       " must be an integer in [0, 1000000], got \"",
+                       key_value.second, "\""));
+    }
+    if (!seen.insert(key_value.first).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--mix must give each RPC once, got ", key_value.first, " twice"));
+    }
+    mix[key - std::begin(kKeys)] = weight;
+  }
+  if (std::accumulate(mix.begin(), mix.end(), 0) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--mix must give some RPC a positive weight, got \"", text, "\""));
+  }
+  return mix;
 }
 
 // Ranks 0..n-1 with P(rank k) proportional to 1 / (k + 1)^s.
@@ -174,8 +227,10 @@ struct RunResult {
 
 class Driver {
  public:
-  Driver(std::shared_ptr<grpc::Channel> channel, uint64_t seed)
-      : leads_stub_(v1::LeadService::NewStub(channel)),
+  Driver(std::shared_ptr<grpc::Channel> channel, const Mix& mix, uint64_t seed)
+      : mix_(mix),
+        mix_total_(std::accumulate(mix.begin(), mix.end(), 0)),
+        leads_stub_(v1::LeadService::NewStub(channel)),
         tasks_stub_(v1::TaskService::NewStub(channel)),
         health_stub_(grpc::health::v1::Health::NewStub(channel)),
         admin_stub_(v1::AdminService::NewStub(channel)),
@@ -337,14 +392,10 @@ class Driver {
       }
       ++issued_;
       if (!echo_) {
-        const int roll = static_cast<int>(random_() % 100);
-        op = roll < 20   ? Op::kCreate
-             : roll < 45 ? Op::kClassify
-             : roll < 55 ? Op::kComplete
-             : roll < 65 ? Op::kUpdate
-             : roll < 80 ? Op::kGet
-             : roll < 90 ? Op::kList
-                         : Op::kAgenda;
+        int roll = static_cast<int>(random_() % mix_total_);
+        int chosen = 0;
+        while (roll >= mix_[chosen]) roll -= mix_[chosen++];
+        op = static_cast<Op>(chosen);
         lead = pool_[zipf_->Next(random_)];
         variant = static_cast<int>(random_() % 1000000);
         if (op == Op::kComplete) {
@@ -518,6 +569,8 @@ class Driver {
     }
   }
 
+  const Mix mix_;
+  const int mix_total_;
   std::unique_ptr<v1::LeadService::Stub> leads_stub_;
   std::unique_ptr<v1::TaskService::Stub> tasks_stub_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_stub_;
@@ -577,6 +630,9 @@ std::string FlagError() {
                         "\"");
   }
   if (absl::GetFlag(FLAGS_server).empty()) return "--server must be set";
+  if (absl::StatusOr<Mix> mix = ParseMix(absl::GetFlag(FLAGS_mix)); !mix.ok()) {
+    return std::string(mix.status().message());
+  }
   for (const std::string& error :
        {FlagOutOfRange("concurrency", absl::GetFlag(FLAGS_concurrency), 1,
                        10'000),
@@ -625,7 +681,8 @@ int Main() {
   auto channel =
       grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
                                 grpc::InsecureChannelCredentials(), arguments);
-  Driver driver(channel, absl::GetFlag(FLAGS_seed));
+  Driver driver(channel, *ParseMix(absl::GetFlag(FLAGS_mix)),
+                absl::GetFlag(FLAGS_seed));
   std::map<std::string, double> summary;
   if (mode != "echo") {
     if (!driver.Prepare(absl::GetFlag(FLAGS_leads), absl::GetFlag(FLAGS_owners),

@@ -94,6 +94,22 @@ TEST_F(BenchToolsTest, LoadgenMeasuresARealServer) {
   }
 }
 
+TEST_F(BenchToolsTest, LoadgenCallsOnlyTheRpcsOfItsMix) {
+  testing::ServerProcess server(LEADLEDGERD_PATH, dir_, dir_.Sub("data"));
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  CommandResult result =
+      Run({LOADGEN_PATH, "--server=" + server.address(), "--mode=mixed",
+           "--mix=get=3,list=1", "--concurrency=4", "--calls=200", "--leads=20",
+           "--classify_c1_calls=0"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("GetLead"), HasSubstr("ListLeads"),
+                                   HasSubstr("200 calls")));
+  for (const char* rpc : {"CreateLead", "ClassifyLead", "CompleteTask",
+                          "UpdateLead", "ListAgenda", "Health.Check"}) {
+    EXPECT_THAT(result.output, ::testing::Not(HasSubstr(rpc))) << rpc;
+  }
+}
+
 TEST_F(BenchToolsTest, LoadgenRefusesFlagsItCannotHonourBeforeCalling) {
   // Nothing listens there: a refusal must come before any call.
   const std::string nowhere = "--server=127.0.0.1:1";
@@ -108,6 +124,12 @@ TEST_F(BenchToolsTest, LoadgenRefusesFlagsItCannotHonourBeforeCalling) {
       {"--zipf=nan", "--zipf"},
       {"--zipf=-1", "--zipf"},
       {"--classify_c1_calls=-3", "--classify_c1_calls"},
+      {"--mix=create=1,fly=2", "--mix"},
+      {"--mix=get=-1", "--mix"},
+      {"--mix=get=x", "--mix"},
+      {"--mix=get", "--mix"},
+      {"--mix=get=1,get=2", "--mix"},
+      {"--mix=get=0,list=0", "--mix"},
       {"--server_pid=-1", "--server_pid"},
       // Above any pid_max Linux allows: no such process.
       {"--server_pid=2147483647", "--server_pid"},
