@@ -52,6 +52,7 @@
 #include "absl/time/time.h"
 #include "bench/bench_util.h"
 #include "bench/latency_histogram.h"
+#include "google/protobuf/arena.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/admin_service.grpc.pb.h"
@@ -518,7 +519,7 @@ class Driver {
         auto* call = new Call<grpc::health::v1::HealthCheckRequest,
                               grpc::health::v1::HealthCheckResponse>(request);
         health_stub_->async()->Check(&call->context, &call->request,
-                                     &call->response,
+                                     call->response,
                                      [this, call](grpc::Status status) {
                                        Finish(Op::kEcho, call->start, status);
                                        delete call;
@@ -531,13 +532,18 @@ class Driver {
 
   template <typename Request, typename Response>
   struct Call {
-    explicit Call(Request r) : request(std::move(r)), start(absl::Now()) {
+    explicit Call(Request r)
+        : request(std::move(r)),
+          response(google::protobuf::Arena::CreateMessage<Response>(&arena)),
+          start(absl::Now()) {
       context.set_deadline(absl::ToChronoTime(start + absl::Seconds(30)));
       context.AddMetadata("x-actor", "loadgen");
     }
     grpc::ClientContext context;
     Request request;
-    Response response;
+    // A page of leads parses into one arena and is freed with it.
+    google::protobuf::Arena arena;
+    Response* response;
     absl::Time start;
   };
 
@@ -548,10 +554,10 @@ class Driver {
   void Start(Op op, const Request& request, Issue issue,
              std::function<void(const Response&)> on_ok = nullptr) {
     auto* call = new Call<Request, Response>(request);
-    issue(&call->context, &call->request, &call->response,
+    issue(&call->context, &call->request, call->response,
           [this, op, call, on_ok](grpc::Status status) {
             Finish(op, call->start, status);
-            if (status.ok() && on_ok) on_ok(call->response);
+            if (status.ok() && on_ok) on_ok(*call->response);
             delete call;
             IssueNext();
           });
