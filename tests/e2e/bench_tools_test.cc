@@ -144,6 +144,53 @@ TEST_F(BenchToolsTest, LoadgenRefusesFlagsItCannotHonourBeforeCalling) {
   }
 }
 
+// bench/ab_loadgen.sh, comparing two builds; here the same one twice.
+TEST_F(BenchToolsTest, AbLoadgenComparesTwoServersPairByPair) {
+  CommandResult result =
+      Run({"/usr/bin/env", absl::StrCat("LOADGEN=", LOADGEN_PATH),
+           "LEADLEDGER_BENCH_DIR=" + dir_.Sub("bench"), "bash", AB_LOADGEN_PATH,
+           LEADLEDGERD_PATH, LEADLEDGERD_PATH, "2", "--duration=1s",
+           "--concurrency=8", "--leads=20"},
+          absl::Seconds(240));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("round 1 a"), HasSubstr("round 1 b"),
+                    HasSubstr("round 2 b")));
+  const std::map<std::string, double> figures = Summary(result.output);
+  for (const char* key :
+       {"rounds", "a_server_cpu_us", "b_server_cpu_us", "server_cpu_b_over_a",
+        "server_cpu_b_over_a_low", "server_cpu_b_over_a_high", "a_qps", "b_qps",
+        "qps_b_over_a"}) {
+    ASSERT_THAT(figures, Contains(Key(key))) << result.output;
+  }
+  EXPECT_EQ(figures.at("rounds"), 2);
+  EXPECT_GT(figures.at("a_server_cpu_us"), 0);
+  EXPECT_GT(figures.at("b_qps"), 0);
+  // The ratio of the means lies within the range of the pairs' ratios.
+  EXPECT_LE(figures.at("server_cpu_b_over_a_low"),
+            figures.at("server_cpu_b_over_a") + 1e-3);
+  EXPECT_GE(figures.at("server_cpu_b_over_a_high"),
+            figures.at("server_cpu_b_over_a") - 1e-3);
+}
+
+TEST_F(BenchToolsTest, AbLoadgenRefusesWhatItCannotCompare) {
+  const std::string missing = dir_.Sub("no-such-leadledgerd");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{LEADLEDGERD_PATH}, "usage"},
+      {{missing, LEADLEDGERD_PATH}, missing},
+      {{LEADLEDGERD_PATH, LEADLEDGERD_PATH, "0"}, "ROUNDS"},
+      {{LEADLEDGERD_PATH, LEADLEDGERD_PATH, "many"}, "ROUNDS"},
+  };
+  for (const auto& [args, named] : cases) {
+    std::vector<std::string> argv = {"/usr/bin/env", "bash", AB_LOADGEN_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult result = Run(argv);
+    EXPECT_EQ(result.exit_code, 2) << named << ": " << result.output;
+    EXPECT_THAT(result.output, HasSubstr(named));
+    EXPECT_THAT(result.output, ::testing::Not(HasSubstr("round 1")));
+  }
+}
+
 TEST_F(BenchToolsTest, ProjectionsBenchReportsEveryFigureOnASmallLog) {
   setenv("LEADLEDGER_BENCH_DIR", dir_.Sub("bench").c_str(), 1);
   CommandResult result = Run(
