@@ -73,8 +73,9 @@ ABSL_FLAG(std::string, mix,
           "create=20,classify=25,complete=10,update=10,get=15,list=10,"
           "agenda=10",
           "the mixed workload: weights of create, classify, complete, update, "
-          "get, list and agenda calls (an RPC left out is not called), to "
-          "measure one RPC or another blend");
+          "get, list and agenda calls, to measure one RPC or another blend. "
+          "An RPC left out is not called, but for ListAgenda: a completion "
+          "lists the agenda instead while no open task is known");
 ABSL_FLAG(int, classify_c1_calls, 300,
           "classifications by a single caller, one at a time, and as many "
           "health checks as their baseline (0: skip)");
@@ -732,6 +733,7 @@ int Main() {
     const CpuMark before = MarkCpu(server_pid);
     RunResult mixed = driver.Run(false, concurrency, duration, calls);
     PrintRun("mixed", mixed);
+    std::printf("  mix: %s\n", absl::GetFlag(FLAGS_mix).c_str());
     cpu_per_call("mixed", before, mixed.calls());
     uint64_t errors = 0;
     for (const auto& [op, stats] : mixed.ops) {
