@@ -490,7 +490,7 @@ absl::StatusOr<std::vector<LeadEvent>> Decide(const Lead& state,
       command);
 }
 
-Lead Evolve(Lead state, const LeadEvent& event) {
+void EvolveInPlace(Lead& state, const LeadEvent& event) {
   std::visit(
       Overloaded{
           [&](const LeadCreated& e) {
@@ -595,6 +595,10 @@ Lead Evolve(Lead state, const LeadEvent& event) {
       },
       event);
   state.update_time = TimeOf(event);
+}
+
+Lead Evolve(Lead state, const LeadEvent& event) {
+  EvolveInPlace(state, event);
   return state;
 }
 

@@ -46,6 +46,10 @@ namespace leadledger::domain {
 // produces, in the order it produces them.
 [[nodiscard]] Lead Evolve(Lead state, const LeadEvent& event);
 
+// Evolve on `state` itself: a fold over a long stream keeps one Lead instead
+// of moving it in and out at every event.
+void EvolveInPlace(Lead& state, const LeadEvent& event);
+
 // The probability users see (SPEC §6): 100 when won, 0 when lost, else the
 // override when set, else the automated value.
 double EffectiveProbability(const Lead& lead);

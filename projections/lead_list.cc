@@ -345,7 +345,7 @@ class LeadListProjection final : public Projection {
       it = touched_.emplace(std::string(lead_id), std::move(entry)).first;
     }
     StoredLead& stored = it->second.stored;
-    stored.lead = domain::Evolve(std::move(stored.lead), decoded);
+    domain::EvolveInPlace(stored.lead, decoded);
     if (!stored.lead.exists) {
       return absl::DataLossError(absl::StrCat("lead list: ", event.type,
                                               " of lead ", lead_id,
@@ -439,13 +439,22 @@ std::vector<std::string> LeadIndexKeys(const StoredLead& stored) {
   const std::string scope{KindChar(lead.kind), StatusChar(lead.status)};
   std::string position;
   AppendUint64(position, stored.created_position);
+  const std::vector<std::string> tokens = SearchTokens(lead);
   std::vector<std::string> keys;
+  keys.reserve(7 + lead.profile.tags.size() + tokens.size());
+  // Each key is sized once: a lead's rewrite builds all of them twice (the
+  // keys it had and the keys it has), at every event of a fold.
+  const std::string head = absl::StrCat(kIndexPrefix, scope, "/");
   auto add = [&](absl::string_view field, absl::string_view value) {
-    std::string key = IndexFieldPrefix(scope, field);
+    std::string& key = keys.emplace_back();
+    key.reserve(head.size() + field.size() + 1 + value.size() + 1 +
+                position.size());
+    key.append(head);
+    key.append(field.data(), field.size());
+    key.push_back('/');
     key.append(value.data(), value.size());
     key.push_back('\0');
-    key += position;
-    keys.push_back(std::move(key));
+    key.append(position);
   };
   auto add_if_set = [&](absl::string_view field, absl::string_view value) {
     if (!value.empty()) add(field, value);
@@ -456,7 +465,7 @@ std::vector<std::string> LeadIndexKeys(const StoredLead& stored) {
   add_if_set(kClass, lead.classification);
   add_if_set(kStage, lead.stage);
   for (const std::string& tag : lead.profile.tags) add(kTag, tag);
-  for (const std::string& token : SearchTokens(lead)) add(kText, token);
+  for (const std::string& token : tokens) add(kText, token);
   std::string updated = UpdatedPrefix(scope);
   AppendUint64(updated, stored.last_position);
   keys.push_back(std::move(updated));

@@ -181,7 +181,7 @@ class FollowUpScheduler::Reactor final : public projections::Projection {
     if (kept == nullptr || kept->version != event.stream_version - 1) {
       return nullptr;
     }
-    kept->lead = domain::Evolve(std::move(kept->lead), decoded);
+    domain::EvolveInPlace(kept->lead, decoded);
     kept->version = event.stream_version;
     kept->log_position = event.position;
     return kept;

@@ -84,7 +84,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Fold(
       if (recorded.stream_version > wanted) break;
       ASSIGN_OR_RETURN(domain::LeadEvent event,
                        projections::DecodeLeadEvent(recorded));
-      snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
+      domain::EvolveInPlace(snapshot.lead, event);
       snapshot.version = recorded.stream_version;
       snapshot.log_position = recorded.position;
     }
@@ -317,7 +317,7 @@ absl::StatusOr<LeadSnapshot> LeadCommandHandler::Execute(
     for (const domain::LeadEvent& event : *events) {
       write.events.push_back(
           projections::EncodeLeadEvent(event, ids_->NewId()));
-      snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
+      domain::EvolveInPlace(snapshot.lead, event);
     }
     snapshot.version = decided_from + static_cast<int64_t>(events->size());
     eventstore::AppendRequest request;
@@ -475,7 +475,7 @@ LeadCommandHandler::ExecuteConversion(absl::string_view lead_id,
     for (const domain::LeadEvent& event : decision.lead_events) {
       write.events.push_back(
           projections::EncodeLeadEvent(event, ids_->NewId()));
-      snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
+      domain::EvolveInPlace(snapshot.lead, event);
     }
     request.writes.push_back(std::move(write));
     if (!decision.created_customer_id.empty()) {
@@ -573,7 +573,7 @@ LeadCommandHandler::ExecuteCreateBatch(
     for (const domain::LeadEvent& event : events) {
       write.events.push_back(
           projections::EncodeLeadEvent(event, ids_->NewId()));
-      snapshot.lead = domain::Evolve(std::move(snapshot.lead), event);
+      domain::EvolveInPlace(snapshot.lead, event);
     }
     request.writes.push_back(std::move(write));
     leads.push_back(std::move(snapshot));
