@@ -14,8 +14,9 @@ packages=(
   librocksdb-dev libabsl-dev libphonenumber-dev
   # The server's allocator (glibc malloc cost it a sixth of its CPU).
   libjemalloc-dev
-  # Tests, coverage and benchmarks.
-  libgtest-dev libgmock-dev libbenchmark-dev gcovr
+  # Tests, coverage and benchmarks (valgrind counts the instructions of a
+  # rebuild: bench/ab_rebuild_instructions.sh).
+  libgtest-dev libgmock-dev libbenchmark-dev gcovr valgrind
   # End-to-end tests drive the server from Debian's Python gRPC.
   python3 python3-grpcio python3-protobuf
 )

@@ -191,6 +191,54 @@ TEST_F(BenchToolsTest, AbLoadgenRefusesWhatItCannotCompare) {
   }
 }
 
+// bench/ab_rebuild_instructions.sh, comparing two builds; here the same one
+// twice, which must count the same instructions within the repeat spread.
+TEST_F(BenchToolsTest, AbRebuildInstructionsCountsWhatEachBuildExecutes) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "valgrind cannot run a program built with AddressSanitizer";
+#endif
+  CommandResult result =
+      Run({"/usr/bin/env", "LEADLEDGER_BENCH_DIR=" + dir_.Sub("bench"), "bash",
+           AB_REBUILD_INSTRUCTIONS_PATH, PROJECTIONS_BENCH_PATH,
+           PROJECTIONS_BENCH_PATH, "1000"},
+          absl::Seconds(600));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("a ("), HasSubstr("b ("),
+                                   HasSubstr("a again (")));
+  const std::map<std::string, double> figures = Summary(result.output);
+  for (const char* key :
+       {"events", "a_instructions_per_event", "b_instructions_per_event",
+        "b_over_a", "a_repeat_spread"}) {
+    ASSERT_THAT(figures, Contains(Key(key))) << result.output;
+  }
+  EXPECT_GE(figures.at("events"), 1000);
+  // A rebuild folds every event: thousands of instructions each at least.
+  EXPECT_GT(figures.at("a_instructions_per_event"), 1000);
+  EXPECT_LT(figures.at("a_repeat_spread"), 0.01) << result.output;
+  EXPECT_NEAR(figures.at("b_over_a"), 1.0, 0.01) << result.output;
+  // The script leaves nothing of its runs behind.
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.Sub("bench"))) << result.output;
+}
+
+TEST_F(BenchToolsTest, AbRebuildInstructionsRefusesWhatItCannotCompare) {
+  const std::string missing = dir_.Sub("no-such-projections_bench");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{PROJECTIONS_BENCH_PATH}, "usage"},
+      {{missing, PROJECTIONS_BENCH_PATH}, missing},
+      {{PROJECTIONS_BENCH_PATH, PROJECTIONS_BENCH_PATH, "999"}, "EVENTS"},
+      {{PROJECTIONS_BENCH_PATH, PROJECTIONS_BENCH_PATH, "lots"}, "EVENTS"},
+  };
+  for (const auto& [args, named] : cases) {
+    std::vector<std::string> argv = {"/usr/bin/env", "bash",
+                                     AB_REBUILD_INSTRUCTIONS_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult result = Run(argv);
+    EXPECT_EQ(result.exit_code, 2) << named << ": " << result.output;
+    EXPECT_THAT(result.output, HasSubstr(named));
+    EXPECT_THAT(result.output, ::testing::Not(HasSubstr("a (")));
+  }
+}
+
 TEST_F(BenchToolsTest, ProjectionsBenchReportsEveryFigureOnASmallLog) {
   setenv("LEADLEDGER_BENCH_DIR", dir_.Sub("bench").c_str(), 1);
   CommandResult result = Run(
