@@ -54,6 +54,24 @@ class BenchToolsTest : public ::testing::Test {
     return RunCommand(args, dir_.Sub("tool.out"), timeout);
   }
 
+  // Runs the bash `script` with each case's arguments and expects it to stop
+  // with status 2 and a message holding the case's word, before it prints
+  // `first_run` (the start of its first run's line).
+  void ExpectRefusals(
+      const std::string& script,
+      const std::vector<std::pair<std::vector<std::string>, std::string>>&
+          cases,
+      const std::string& first_run) {
+    for (const auto& [args, named] : cases) {
+      std::vector<std::string> argv = {"/usr/bin/env", "bash", script};
+      argv.insert(argv.end(), args.begin(), args.end());
+      CommandResult result = Run(argv);
+      EXPECT_EQ(result.exit_code, 2) << named << ": " << result.output;
+      EXPECT_THAT(result.output, HasSubstr(named));
+      EXPECT_THAT(result.output, ::testing::Not(HasSubstr(first_run)));
+    }
+  }
+
   testing::TempDir dir_;
 };
 
@@ -181,14 +199,7 @@ TEST_F(BenchToolsTest, AbLoadgenRefusesWhatItCannotCompare) {
       {{LEADLEDGERD_PATH, LEADLEDGERD_PATH, "0"}, "ROUNDS"},
       {{LEADLEDGERD_PATH, LEADLEDGERD_PATH, "many"}, "ROUNDS"},
   };
-  for (const auto& [args, named] : cases) {
-    std::vector<std::string> argv = {"/usr/bin/env", "bash", AB_LOADGEN_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    CommandResult result = Run(argv);
-    EXPECT_EQ(result.exit_code, 2) << named << ": " << result.output;
-    EXPECT_THAT(result.output, HasSubstr(named));
-    EXPECT_THAT(result.output, ::testing::Not(HasSubstr("round 1")));
-  }
+  ExpectRefusals(AB_LOADGEN_PATH, cases, "round 1");
 }
 
 // bench/ab_rebuild_instructions.sh, comparing two builds; here the same one
@@ -228,15 +239,7 @@ TEST_F(BenchToolsTest, AbRebuildInstructionsRefusesWhatItCannotCompare) {
       {{PROJECTIONS_BENCH_PATH, PROJECTIONS_BENCH_PATH, "999"}, "EVENTS"},
       {{PROJECTIONS_BENCH_PATH, PROJECTIONS_BENCH_PATH, "lots"}, "EVENTS"},
   };
-  for (const auto& [args, named] : cases) {
-    std::vector<std::string> argv = {"/usr/bin/env", "bash",
-                                     AB_REBUILD_INSTRUCTIONS_PATH};
-    argv.insert(argv.end(), args.begin(), args.end());
-    CommandResult result = Run(argv);
-    EXPECT_EQ(result.exit_code, 2) << named << ": " << result.output;
-    EXPECT_THAT(result.output, HasSubstr(named));
-    EXPECT_THAT(result.output, ::testing::Not(HasSubstr("a (")));
-  }
+  ExpectRefusals(AB_REBUILD_INSTRUCTIONS_PATH, cases, "a (");
 }
 
 TEST_F(BenchToolsTest, ProjectionsBenchReportsEveryFigureOnASmallLog) {
