@@ -35,6 +35,7 @@
 #include "bench/latency_histogram.h"
 #include "domain/lead_decider.h"
 #include "eventstore/rocksdb_event_store.h"
+#include "eventstore/rocksdb_thread.h"
 #include "projections/agenda.h"
 #include "projections/event_codec.h"
 #include "projections/lead_list.h"
@@ -439,6 +440,9 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // Every thread of leadledgerd that uses RocksDB does so too: the figures
+  // are the server's.
+  leadledger::eventstore::DisableRocksDbPerfCountersOnThisThread();
   const std::string child = absl::GetFlag(FLAGS_rebuild_child);
   if (!child.empty()) return leadledger::bench::RebuildChild(child);
   if (const std::string error = leadledger::bench::FlagError();

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "eventstore/rocksdb_thread.h"
+
 namespace leadledger::projections {
 
 LogPrefetcher::LogPrefetcher(eventstore::EventStore* store,
@@ -23,6 +25,7 @@ LogPrefetcher::~LogPrefetcher() {
 }
 
 void LogPrefetcher::Read(uint64_t from_position) {
+  eventstore::DisableRocksDbPerfCountersOnThisThread();
   uint64_t next = from_position;
   while (true) {
     {

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "domain/status_macros.h"
+#include "eventstore/rocksdb_thread.h"
 #include "projections/key_sort.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -958,7 +959,10 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
   };
   std::vector<std::thread> helpers;
   for (size_t i = 1; i < written.size(); ++i) {
-    helpers.emplace_back(write_file, i);
+    helpers.emplace_back([&write_file, i] {
+      eventstore::DisableRocksDbPerfCountersOnThisThread();
+      write_file(i);
+    });
   }
   if (!written.empty()) write_file(0);
   for (std::thread& helper : helpers) helper.join();

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "domain/status_macros.h"
+#include "eventstore/rocksdb_thread.h"
 
 namespace leadledger::projections {
 namespace {
@@ -28,7 +29,12 @@ int ShardOf(absl::string_view stream, int shards) {
 // one); returns once every call has.
 void InParallel(size_t n, const std::function<void(size_t)>& run) {
   std::vector<std::thread> helpers;
-  for (size_t i = 1; i < n; ++i) helpers.emplace_back(run, i);
+  for (size_t i = 1; i < n; ++i) {
+    helpers.emplace_back([&run, i] {
+      eventstore::DisableRocksDbPerfCountersOnThisThread();
+      run(i);
+    });
+  }
   if (n > 0) run(0);
   for (std::thread& helper : helpers) helper.join();
 }
@@ -169,6 +175,7 @@ void ProjectionRunner::Stop() {
 }
 
 void ProjectionRunner::RebuildInBackground(std::vector<std::string> names) {
+  eventstore::DisableRocksDbPerfCountersOnThisThread();
   absl::Status status = Rebuild(
       std::move(names), [](const RebuildProgress&) {},
       [this] { return stop_requested_.load(); });
@@ -195,6 +202,7 @@ uint64_t ProjectionRunner::LowestHealthyCheckpoint() {
 }
 
 void ProjectionRunner::Follow() {
+  eventstore::DisableRocksDbPerfCountersOnThisThread();
   while (!stop_requested_) {
     CatchUpInBulk();
     if (stop_requested_) return;
@@ -356,6 +364,7 @@ absl::Status ProjectionRunner::FoldInBulk(
     ChunkFeed feed(targets.size());
     std::atomic<bool> failed = false;
     auto fold = [&](size_t i) {
+      eventstore::DisableRocksDbPerfCountersOnThisThread();
       BulkTarget& target = targets[i];
       const int shards = target.state->spec.bulk_shards;
       for (size_t k = 0;; ++k) {

@@ -20,6 +20,7 @@
 #include "domain/status_macros.h"
 #include "domain/workspace.h"
 #include "eventstore/rocksdb_event_store.h"
+#include "eventstore/rocksdb_thread.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -438,6 +439,7 @@ class AdminServiceImpl::RebuildReactor final
 
  private:
   void Run(std::vector<std::string> names) {
+    eventstore::DisableRocksDbPerfCountersOnThisThread();
     absl::Status status = service_->options_.read_models->Rebuild(
         std::move(names),
         [this](const projections::RebuildProgress& progress) {

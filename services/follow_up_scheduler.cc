@@ -17,6 +17,7 @@
 #include "domain/lead_decider.h"
 #include "domain/overloaded.h"
 #include "domain/status_macros.h"
+#include "eventstore/rocksdb_thread.h"
 #include "projections/agenda.h"
 #include "projections/decoded_event.h"
 #include "projections/event_codec.h"
@@ -354,6 +355,7 @@ uint64_t FollowUpScheduler::MarkDueTasks() {
 }
 
 void FollowUpScheduler::RunTimer() {
+  eventstore::DisableRocksDbPerfCountersOnThisThread();
   const std::vector<std::string> agenda = {projections::kAgendaProjection};
   while (!stopping_) {
     const uint64_t marked = MarkDueTasks();

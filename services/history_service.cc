@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "domain/status_macros.h"
+#include "eventstore/rocksdb_thread.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/grpc_status.h"
 #include "services/history_mapping.h"
@@ -143,6 +144,7 @@ class HistoryServiceImpl::SubscriptionReactor final
 
   // The thread.
   void Run() {
+    eventstore::DisableRocksDbPerfCountersOnThisThread();
     eventstore::Subscription* subscription = nullptr;
     {
       absl::MutexLock lock(&mu_);

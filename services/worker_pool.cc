@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "eventstore/rocksdb_thread.h"
+
 namespace leadledger::services {
 
 WorkerPool::WorkerPool(int threads, size_t max_queued)
@@ -27,6 +29,7 @@ bool WorkerPool::Schedule(absl::AnyInvocable<void() &&> task) {
 }
 
 void WorkerPool::Work() {
+  eventstore::DisableRocksDbPerfCountersOnThisThread();
   while (true) {
     absl::AnyInvocable<void() &&> task;
     {

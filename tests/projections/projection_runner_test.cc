@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "eventstore/rocksdb_event_store.h"
+#include "eventstore/rocksdb_thread.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "projections/projection_db.h"
@@ -149,6 +150,44 @@ class StreamCountProjection final : public Projection {
   const std::shared_ptr<Seen> seen_;
   std::map<std::string, int64_t> pending_;
 };
+
+// Counts the events folded on threads where RocksDB counts into its perf
+// context, and all the events folded.
+struct PerfCountingProbe {
+  std::atomic<int> folded = 0;
+  std::atomic<int> folded_counting = 0;
+};
+
+class PerfCountingProjection final : public Projection {
+ public:
+  explicit PerfCountingProjection(std::shared_ptr<PerfCountingProbe> probe)
+      : probe_(std::move(probe)) {}
+  bool Wants(absl::string_view type) const override { return type == "Noted"; }
+  absl::Status Apply(const eventstore::RecordedEvent& event,
+                     RowBatch& rows) override {
+    ++probe_->folded;
+    if (eventstore::RocksDbPerfCountersEnabledOnThisThread()) {
+      ++probe_->folded_counting;
+    }
+    rows.Put(absl::StrCat("e/", event.position), event.payload);
+    return absl::OkStatus();
+  }
+
+ private:
+  const std::shared_ptr<PerfCountingProbe> probe_;
+};
+
+ProjectionSpec PerfCounting(std::shared_ptr<PerfCountingProbe> probe, bool bulk,
+                            int shards, int version) {
+  return ProjectionSpec{
+      .name = bulk ? "bulk_probe" : "probe",
+      .version = version,
+      .bulk = bulk,
+      .bulk_shards = shards,
+      .make = [probe] {
+        return std::make_unique<PerfCountingProjection>(probe);
+      }};
+}
 
 ProjectionSpec Ledger(int version = 1) {
   return ProjectionSpec{.name = "ledger", .version = version, .make = [] {
@@ -426,6 +465,37 @@ TEST_F(ProjectionRunnerTest, ANewVersionOfAFoldRebuildsItselfOnStart) {
   EXPECT_EQ(db_->Live("ledger")->version(), 2);
   WaitFolded("ledger");
   EXPECT_EQ(Rows("ledger"), FoldFromScratch());
+}
+
+TEST_F(ProjectionRunnerTest, FoldsRunOnThreadsThatDoNotCountIntoRocksDb) {
+  // The probe could see counting: RocksDB counts on a thread by default.
+  ASSERT_TRUE(eventstore::RocksDbPerfCountersEnabledOnThisThread());
+  auto live = std::make_shared<PerfCountingProbe>();
+  auto bulk = std::make_shared<PerfCountingProbe>();
+  Append(40);  // behind: a bulk catch-up first
+  StartRunner(
+      {PerfCounting(live, false, 1, 1), PerfCounting(bulk, true, 2, 1)});
+  WaitFolded("probe");
+  WaitFolded("bulk_probe");
+  Append(5);  // then batch by batch on the follower
+  WaitFolded("probe");
+  WaitFolded("bulk_probe");
+  // A new version rebuilds in the background on start.
+  CloseStores();
+  OpenStores();
+  StartRunner(
+      {PerfCounting(live, false, 1, 2), PerfCounting(bulk, true, 2, 2)});
+  for (int i = 0; i < 500 && (db_->Live("probe")->version() != 2 ||
+                              db_->Live("bulk_probe")->version() != 2);
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(db_->Live("probe")->version(), 2);
+  ASSERT_EQ(db_->Live("bulk_probe")->version(), 2);
+  EXPECT_GE(live->folded.load(), 90);
+  EXPECT_GE(bulk->folded.load(), 90);
+  EXPECT_EQ(live->folded_counting.load(), 0);
+  EXPECT_EQ(bulk->folded_counting.load(), 0);
 }
 
 TEST_F(ProjectionRunnerTest, CatchesUpInBulkThenFollowsBatchByBatch) {

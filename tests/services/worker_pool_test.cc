@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "absl/synchronization/notification.h"
+#include "eventstore/rocksdb_thread.h"
 #include "gtest/gtest.h"
 
 namespace leadledger::services {
@@ -37,6 +38,19 @@ TEST(WorkerPoolTest, RefusesTasksBeyondTheQueueBound) {
     release.Notify();
   }
   EXPECT_EQ(ran.load(), 3);
+}
+
+TEST(WorkerPoolTest, WorkersDoNotCountIntoRocksDbsPerfContext) {
+  std::atomic<int> counting = 0;
+  {
+    WorkerPool pool(2, 100);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(pool.Schedule([&counting] {
+        if (eventstore::RocksDbPerfCountersEnabledOnThisThread()) ++counting;
+      }));
+    }
+  }
+  EXPECT_EQ(counting.load(), 0);
 }
 
 TEST(WorkerPoolTest, AtLeastOneThreadWhateverIsAsked) {
