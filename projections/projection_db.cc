@@ -20,6 +20,7 @@
 #include "domain/status_macros.h"
 #include "eventstore/rocksdb_thread.h"
 #include "projections/key_sort.h"
+#include "projections/overlay_rows.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -28,7 +29,6 @@
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
 #include "rocksdb/write_batch.h"
 
 namespace leadledger::projections {
@@ -215,25 +215,26 @@ absl::Status ScanPrefixOf(
   return FromRocks(it.status(), "projection scan");
 }
 
+// A kNormal commit's rows of one keyspace, written straight into the
+// commit's batch: reads see the store as it was before the commit.
 class RocksRowBatch final : public RowBatch {
  public:
-  RocksRowBatch(rocksdb::DB* db, rocksdb::WriteBatchWithIndex* batch,
+  RocksRowBatch(rocksdb::DB* db, rocksdb::WriteBatch* batch,
                 rocksdb::ColumnFamilyHandle* handle)
       : db_(db), batch_(batch), handle_(handle) {}
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
     std::string value;
-    rocksdb::Status status = batch_->GetFromBatchAndDB(
-        db_, rocksdb::ReadOptions(), handle_, ToSlice(key), &value);
+    rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), handle_, ToSlice(key), &value);
     if (status.IsNotFound()) return std::nullopt;
     RETURN_IF_ERROR(FromRocks(status, "projection read"));
     return value;
   }
 
+  // A WriteBatch only refuses keys and values of 4 GiB and more.
   void Put(absl::string_view key, absl::string_view value) override {
-    // A WriteBatchWithIndex only fails on a bad column family, which the
-    // handle rules out.
     (void)batch_->Put(handle_, ToSlice(key), ToSlice(value));
   }
 
@@ -249,16 +250,14 @@ class RocksRowBatch final : public RowBatch {
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override {
-    std::unique_ptr<rocksdb::Iterator> base(
-        db_->NewIterator(rocksdb::ReadOptions(), handle_));
     std::unique_ptr<rocksdb::Iterator> it(
-        batch_->NewIteratorWithBase(handle_, base.release()));
+        db_->NewIterator(rocksdb::ReadOptions(), handle_));
     return ScanPrefixOf(*it, prefix, visit);
   }
 
  private:
   rocksdb::DB* db_;
-  rocksdb::WriteBatchWithIndex* batch_;
+  rocksdb::WriteBatch* batch_;
   rocksdb::ColumnFamilyHandle* handle_;
 };
 
@@ -365,50 +364,83 @@ class BulkRowBatch final : public RowBatch {
 
 class RocksCommit final : public ProjectionCommit {
  public:
-  RocksCommit(rocksdb::DB* db, CommitMode mode)
-      : db_(db),
-        mode_(mode),
-        indexed_(rocksdb::BytewiseComparator(), 0, true) {}
+  RocksCommit(rocksdb::DB* db, CommitMode mode) : db_(db), mode_(mode) {}
 
   using ProjectionCommit::Rows;
   RowBatch& Rows(const KeyspaceRef& keyspace, int shard) override {
-    if (mode_ == CommitMode::kNormal) shard = 0;
-    auto [it, inserted] =
-        rows_.try_emplace(std::make_pair(keyspace.get(), shard), nullptr);
-    if (inserted) {
-      if (std::find(keep_.begin(), keep_.end(), keyspace) == keep_.end()) {
-        keep_.push_back(keyspace);
-      }
-      if (mode_ == CommitMode::kBulk) {
-        auto rows = std::make_unique<BulkRowBatch>(db_, keyspace->handle());
-        bulk_.push_back(rows.get());
-        it->second = std::move(rows);
-      } else {
-        it->second =
-            std::make_unique<RocksRowBatch>(db_, &indexed_, keyspace->handle());
-      }
+    if (mode_ == CommitMode::kBulk) return BulkRows(keyspace, shard);
+    NormalRows& rows = Normal(keyspace);
+    if (rows.overlay == nullptr) {
+      rows.overlay = std::make_unique<OverlayRows>();
+      rows.overlay->Attach(*rows.unindexed);
     }
-    return *it->second;
+    return *rows.overlay;
+  }
+
+  RowBatch& UnindexedRows(const KeyspaceRef& keyspace) override {
+    if (mode_ == CommitMode::kBulk) return BulkRows(keyspace, 0);
+    return *Normal(keyspace).unindexed;
   }
 
   void SetCheckpoint(const KeyspaceRef& keyspace, uint64_t position) override {
-    Rows(keyspace, 0).Put(kCheckpointKey, EncodeBigEndian(position));
+    UnindexedRows(keyspace).Put(kCheckpointKey, EncodeBigEndian(position));
   }
 
   CommitMode mode() const { return mode_; }
-  // kNormal commits: the batch to write.
-  rocksdb::WriteBatch* batch() { return indexed_.GetWriteBatch(); }
+  // kNormal commits: the batch to write, with the writes read back through
+  // Rows in it.
+  rocksdb::WriteBatch* batch() {
+    for (auto& [keyspace, rows] : normal_) {
+      if (rows.overlay != nullptr) rows.overlay->Apply();
+    }
+    return &batch_;
+  }
   // kBulk commits: the rows of each keyspace and shard written.
   const std::vector<BulkRowBatch*>& bulk() const { return bulk_; }
   // The keyspaces written.
   const std::vector<KeyspaceRef>& keyspaces() const { return keep_; }
 
  private:
+  struct NormalRows {
+    std::unique_ptr<RocksRowBatch> unindexed;
+    // Keeps the writes made through Rows, for its reads, until batch().
+    std::unique_ptr<OverlayRows> overlay;
+  };
+
+  void Keep(const KeyspaceRef& keyspace) {
+    if (std::find(keep_.begin(), keep_.end(), keyspace) == keep_.end()) {
+      keep_.push_back(keyspace);
+    }
+  }
+
+  NormalRows& Normal(const KeyspaceRef& keyspace) {
+    auto [it, inserted] = normal_.try_emplace(keyspace.get());
+    if (inserted) {
+      Keep(keyspace);
+      it->second.unindexed =
+          std::make_unique<RocksRowBatch>(db_, &batch_, keyspace->handle());
+    }
+    return it->second;
+  }
+
+  BulkRowBatch& BulkRows(const KeyspaceRef& keyspace, int shard) {
+    auto [it, inserted] =
+        bulk_rows_.try_emplace(std::make_pair(keyspace.get(), shard), nullptr);
+    if (inserted) {
+      Keep(keyspace);
+      it->second = std::make_unique<BulkRowBatch>(db_, keyspace->handle());
+      bulk_.push_back(it->second.get());
+    }
+    return *it->second;
+  }
+
   rocksdb::DB* db_;
   const CommitMode mode_;
-  // kNormal commits index their writes so that reads see them.
-  rocksdb::WriteBatchWithIndex indexed_;
-  std::map<std::pair<const Keyspace*, int>, std::unique_ptr<RowBatch>> rows_;
+  // kNormal commits: every write, in one batch.
+  rocksdb::WriteBatch batch_;
+  std::map<const Keyspace*, NormalRows> normal_;
+  std::map<std::pair<const Keyspace*, int>, std::unique_ptr<BulkRowBatch>>
+      bulk_rows_;
   std::vector<BulkRowBatch*> bulk_;
   // The keyspaces written stay alive until the commit is.
   std::vector<KeyspaceRef> keep_;

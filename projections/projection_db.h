@@ -171,6 +171,13 @@ class ProjectionCommit {
   // written as a table file of their own. The shards' writes must not share
   // a key. kNormal commits: Rows(keyspace), whatever the shard.
   virtual RowBatch& Rows(const KeyspaceRef& keyspace, int shard) = 0;
+  // The rows of `keyspace` for a fold that never reads back what it wrote
+  // in this commit (ProjectionSpec::bulk): its reads see the store as it was
+  // before the commit, and its writes cost no index that would show them.
+  // kNormal commits apply the writes made through Rows after those made
+  // through UnindexedRows: a key is written through one of the two. kBulk
+  // commits: Rows(keyspace, 0).
+  virtual RowBatch& UnindexedRows(const KeyspaceRef& keyspace) = 0;
   // Makes `position` the checkpoint `keyspace` commits with.
   virtual void SetCheckpoint(const KeyspaceRef& keyspace,
                              uint64_t position) = 0;

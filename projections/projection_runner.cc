@@ -25,6 +25,14 @@ int ShardOf(absl::string_view stream, int shards) {
   return static_cast<int>(absl::HashOf(stream) % static_cast<size_t>(shards));
 }
 
+// The rows a fold of `spec` writes to `keyspace` in a kNormal commit. A
+// fold that never reads back its own writes (a bulk fold) spares the commit
+// the index of them.
+RowBatch& RowsOf(ProjectionCommit& commit, const ProjectionSpec& spec,
+                 const KeyspaceRef& keyspace) {
+  return spec.bulk ? commit.UnindexedRows(keyspace) : commit.Rows(keyspace);
+}
+
 // Calls `run` with 0 to n - 1, each on a thread of its own but 0 (on this
 // one); returns once every call has.
 void InParallel(size_t n, const std::function<void(size_t)>& run) {
@@ -467,7 +475,7 @@ absl::Status ProjectionRunner::FoldBatch(
       const uint64_t limit =
           stop == stops.end() ? events.back().position : stop->second.first - 1;
       if (checkpoint >= limit) continue;
-      RowBatch& rows = commit->Rows(state->keyspace);
+      RowBatch& rows = RowsOf(*commit, state->spec, state->keyspace);
       absl::Status failure;
       for (const DecodedEvent& decoded_event : decoded) {
         const eventstore::RecordedEvent& event = decoded_event.recorded();
@@ -714,7 +722,7 @@ absl::Status ProjectionRunner::RebuildSelected(
       std::unique_ptr<ProjectionCommit> commit = db_->NewCommit();
       for (Shadow* shadow : group) {
         if (shadow->checkpoint >= last) continue;
-        RowBatch& rows = commit->Rows(shadow->keyspace);
+        RowBatch& rows = RowsOf(*commit, shadow->state->spec, shadow->keyspace);
         for (const DecodedEvent& decoded_event : decoded) {
           const eventstore::RecordedEvent& event = decoded_event.recorded();
           if (event.position <= shadow->checkpoint) continue;

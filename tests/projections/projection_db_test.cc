@@ -22,6 +22,7 @@ namespace leadledger::projections {
 namespace {
 
 using ::leadledger::testing::IsOk;
+using ::leadledger::testing::IsOkAndHolds;
 using ::testing::ElementsAre;
 using ::testing::Optional;
 
@@ -105,6 +106,62 @@ TEST_F(ProjectionDbCacheTest, ABulkCommitReplacesCachedRows) {
   std::unique_ptr<ProjectionReader> reader = db_->NewReader();
   EXPECT_EQ(Get(*reader, "r/a"), "2");
   EXPECT_EQ(Get(*reader, "r/b"), std::nullopt);
+}
+
+TEST_F(ProjectionDbCacheTest, UnindexedRowsReadTheStoreAsItWasBeforeTheCommit) {
+  Commit({{"r/a", "1"}});
+  std::unique_ptr<ProjectionCommit> commit = db_->NewCommit();
+  RowBatch& unindexed = commit->UnindexedRows(live_);
+  unindexed.Put("r/a", "2");
+  unindexed.Put("r/b", "x");
+  unindexed.DeleteWrittenOnce("r/gone");
+  RowBatch& indexed = commit->Rows(live_);
+  indexed.Put("i/c", "y");
+  // Of a key written through both, the write through Rows lands.
+  unindexed.Put("r/d", "unindexed");
+  indexed.Put("r/d", "indexed");
+  commit->SetCheckpoint(live_, 7);
+
+  auto got = [](RowBatch& rows, absl::string_view key) {
+    absl::StatusOr<std::optional<std::string>> value = rows.Get(key);
+    EXPECT_THAT(value.status(), IsOk());
+    return value.ok() ? *value : std::nullopt;
+  };
+  EXPECT_EQ(got(unindexed, "r/a"), "1");
+  EXPECT_EQ(got(unindexed, "r/b"), std::nullopt);
+  EXPECT_EQ(got(unindexed, "i/c"), std::nullopt);
+  std::vector<std::string> scanned;
+  ASSERT_THAT(
+      unindexed.ScanPrefix("r/",
+                           [&](absl::string_view key, absl::string_view value) {
+                             scanned.push_back(absl::StrCat(key, "=", value));
+                             return true;
+                           }),
+      IsOk());
+  EXPECT_THAT(scanned, ElementsAre("r/a=1"));
+  // Reads through Rows still see the commit's writes through Rows.
+  EXPECT_EQ(got(indexed, "i/c"), "y");
+  EXPECT_EQ(got(indexed, "r/a"), "1");
+
+  ASSERT_THAT(db_->Write(*commit), IsOk());
+  std::unique_ptr<ProjectionReader> reader = db_->NewReader();
+  EXPECT_EQ(Get(*reader, "r/a"), "2");
+  EXPECT_EQ(Get(*reader, "r/b"), "x");
+  EXPECT_EQ(Get(*reader, "i/c"), "y");
+  EXPECT_EQ(Get(*reader, "r/d"), "indexed");
+  EXPECT_THAT(db_->Checkpoint(*live_), IsOkAndHolds(7));
+}
+
+TEST_F(ProjectionDbCacheTest, UnindexedRowsOfABulkCommitAreItsRows) {
+  std::unique_ptr<ProjectionCommit> commit = db_->NewCommit(CommitMode::kBulk);
+  commit->UnindexedRows(live_).Put("r/a", "1");
+  commit->Rows(live_).Put("r/b", "2");
+  commit->SetCheckpoint(live_, 3);
+  ASSERT_THAT(db_->Write(*commit), IsOk());
+  std::unique_ptr<ProjectionReader> reader = db_->NewReader();
+  EXPECT_EQ(Get(*reader, "r/a"), "1");
+  EXPECT_EQ(Get(*reader, "r/b"), "2");
+  EXPECT_THAT(db_->Checkpoint(*live_), IsOkAndHolds(3));
 }
 
 // Readers racing a writer: every cached answer must be what the store
