@@ -181,7 +181,10 @@ LeadServiceImpl::LeadServiceImpl(LeadCommandHandler* handler,
       settings_(settings),
       read_models_(read_models),
       projection_db_(projection_db),
-      scheduler_(scheduler) {}
+      scheduler_(scheduler) {
+  SetMessageAllocatorFor_ListLeads(&list_leads_messages_);
+  SetMessageAllocatorFor_FindDuplicates(&find_duplicates_messages_);
+}
 
 grpc::ServerUnaryReactor* LeadServiceImpl::CreateLead(
     grpc::CallbackServerContext* context, const v1::CreateLeadRequest* request,

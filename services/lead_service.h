@@ -19,6 +19,7 @@
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
+#include "services/arena_messages.h"
 #include "services/follow_up_scheduler.h"
 #include "services/lead_command_handler.h"
 #include "services/rpc_support.h"
@@ -106,6 +107,12 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
       v1::BatchCreateLeadsResponse* response) override;
 
  private:
+  // Pages of leads are built on arenas. (One lead costs no less so.)
+  ArenaMessages<v1::ListLeadsRequest, v1::ListLeadsResponse>
+      list_leads_messages_;
+  ArenaMessages<v1::FindDuplicatesRequest, v1::FindDuplicatesResponse>
+      find_duplicates_messages_;
+
   absl::Status DoCreateLead(const CallContext& call,
                             const v1::CreateLeadRequest& request,
                             v1::CreateLeadResponse& response);

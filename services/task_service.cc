@@ -104,7 +104,9 @@ std::string TaskName(absl::string_view lead_id, absl::string_view task_id) {
 }
 
 TaskServiceImpl::TaskServiceImpl(TaskServiceDeps deps, RpcEnv env)
-    : deps_(std::move(deps)), env_(env) {}
+    : deps_(std::move(deps)), env_(env) {
+  SetMessageAllocatorFor_ListAgenda(&list_agenda_messages_);
+}
 
 grpc::ServerUnaryReactor* TaskServiceImpl::ListAgenda(
     grpc::CallbackServerContext* context, const v1::ListAgendaRequest* request,

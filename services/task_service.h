@@ -16,6 +16,7 @@
 #include "leadledger/v1/task_service.grpc.pb.h"
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
+#include "services/arena_messages.h"
 #include "services/follow_up_scheduler.h"
 #include "services/lead_command_handler.h"
 #include "services/rpc_support.h"
@@ -63,6 +64,10 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
       v1::CancelTaskResponse* response) override;
 
  private:
+  // Pages of tasks are built on arenas.
+  ArenaMessages<v1::ListAgendaRequest, v1::ListAgendaResponse>
+      list_agenda_messages_;
+
   absl::Status DoListAgenda(const v1::ListAgendaRequest& request,
                             absl::Time deadline,
                             v1::ListAgendaResponse& response);
