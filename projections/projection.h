@@ -108,7 +108,9 @@ struct ProjectionSpec {
   // runner then folds it in bulk when far behind the log or rebuilding:
   // large commits written as table files (CommitMode::kBulk), and the
   // instance's Apply and Flush on a thread of their own, beside the other
-  // projections' (one thread at a time per instance).
+  // projections' (one thread at a time per instance). Its other commits
+  // skip the index that shows a fold its own writes
+  // (ProjectionCommit::UnindexedRows).
   bool bulk = false;
   // Bulk folds only: how many instances fold each bulk commit side by side,
   // each the events of its share of the streams (split by a hash of the
