@@ -215,6 +215,28 @@ absl::Status ScanPrefixOf(
   return FromRocks(it.status(), "projection scan");
 }
 
+// The committed value of `key` in `handle`: what a commit's rows read.
+absl::StatusOr<std::optional<std::string>> ReadCommitted(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle,
+    absl::string_view key) {
+  std::string value;
+  rocksdb::Status status =
+      db.Get(rocksdb::ReadOptions(), handle, ToSlice(key), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocks(status, "projection read"));
+  return value;
+}
+
+// Visits the committed entries of `handle` under `prefix`.
+absl::Status ScanCommitted(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle,
+    absl::string_view prefix,
+    const std::function<bool(absl::string_view, absl::string_view)>& visit) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db.NewIterator(rocksdb::ReadOptions(), handle));
+  return ScanPrefixOf(*it, prefix, visit);
+}
+
 // A kNormal commit's rows of one keyspace, written straight into the
 // commit's batch: reads see the store as it was before the commit.
 class RocksRowBatch final : public RowBatch {
@@ -225,12 +247,7 @@ class RocksRowBatch final : public RowBatch {
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
-    std::string value;
-    rocksdb::Status status =
-        db_->Get(rocksdb::ReadOptions(), handle_, ToSlice(key), &value);
-    if (status.IsNotFound()) return std::nullopt;
-    RETURN_IF_ERROR(FromRocks(status, "projection read"));
-    return value;
+    return ReadCommitted(*db_, handle_, key);
   }
 
   // A WriteBatch only refuses keys and values of 4 GiB and more.
@@ -250,9 +267,7 @@ class RocksRowBatch final : public RowBatch {
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), handle_));
-    return ScanPrefixOf(*it, prefix, visit);
+    return ScanCommitted(*db_, handle_, prefix, visit);
   }
 
  private:
@@ -276,12 +291,7 @@ class BulkRowBatch final : public RowBatch {
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
-    std::string value;
-    rocksdb::Status status =
-        db_->Get(rocksdb::ReadOptions(), handle_, ToSlice(key), &value);
-    if (status.IsNotFound()) return std::nullopt;
-    RETURN_IF_ERROR(FromRocks(status, "projection read"));
-    return value;
+    return ReadCommitted(*db_, handle_, key);
   }
 
   void Put(absl::string_view key, absl::string_view value) override {
@@ -313,9 +323,7 @@ class BulkRowBatch final : public RowBatch {
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override {
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), handle_));
-    return ScanPrefixOf(*it, prefix, visit);
+    return ScanCommitted(*db_, handle_, prefix, visit);
   }
 
   rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
