@@ -8,11 +8,12 @@ namespace leadledger::eventstore {
 //
 // RocksDB counts every key comparison, seek and block read of a thread into
 // thread-local counters unless told otherwise. LeadLedger never reads them,
-// and from the shared librocksdb each count costs lookups of thread-local
-// storage through __tls_get_addr: about 5% of the server's instructions
-// under the mixed load, most of it in memtable inserts. Every thread we
-// start that reads or writes RocksDB calls this first; RocksDB's own
-// flush and compaction threads keep counting.
+// and a memtable insert compares its key dozens of times: counting was
+// about 5% of the server's instructions under the mixed load (measured
+// with the shared librocksdb, where each count also looked its counters up
+// through __tls_get_addr). Every thread we start that reads or writes
+// RocksDB calls this first; RocksDB's own flush and compaction threads keep
+// counting.
 void DisableRocksDbPerfCountersOnThisThread();
 
 // Whether RocksDB counts into the calling thread's perf context.

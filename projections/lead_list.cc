@@ -61,6 +61,25 @@ std::string UpdatedPrefix(absl::string_view scope) {
   return absl::StrCat(kUpdatedPrefix, scope, "/");
 }
 
+// The index entries of one value run in the order of the position that
+// created their leads, and the updated-time entries of a scope in the order
+// of their leads' last positions: a new lead's entries, and a changed
+// lead's updated-time entry, are written at the end of their run. Rows
+// ("r/<lead id>") are written anywhere.
+size_t AppendRunLength(absl::string_view key) {
+  if (absl::StartsWith(key, kIndexPrefix)) {
+    // "i/<scope>/<field>/<value>\0": the position follows.
+    const size_t end_of_value = key.find('\0', kIndexPrefix.size());
+    return end_of_value == absl::string_view::npos ? 0 : end_of_value + 1;
+  }
+  if (absl::StartsWith(key, kUpdatedPrefix)) {
+    // "u/<scope>/": the position follows.
+    const size_t end_of_scope = key.find('/', kUpdatedPrefix.size());
+    return end_of_scope == absl::string_view::npos ? 0 : end_of_scope + 1;
+  }
+  return 0;
+}
+
 void AddToken(absl::string_view token, std::vector<std::string>& tokens) {
   if (tokens.size() >= kMaxSearchTokensPerLead || token.empty()) return;
   std::string lower = absl::AsciiStrToLower(
@@ -412,6 +431,7 @@ ProjectionSpec LeadListSpec() {
       .bulk_shards = 2,
       // A page of leads reads each lead's row.
       .cached_rows = {std::string(kRowPrefix)},
+      .append_run_length = AppendRunLength,
       .make = [] { return std::make_unique<LeadListProjection>(); }};
 }
 

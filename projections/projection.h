@@ -127,6 +127,13 @@ struct ProjectionSpec {
   // meet the writes they undo (DeleteWrittenOnce) when the memtable is
   // flushed, instead of piling up in it in front of every scan.
   size_t memtable_bytes = 0;
+  // For keys mostly written at the end of a run of keys that share their
+  // first bytes (index entries ordered by the position that made them): how
+  // many first bytes name the run, or 0 for a key written anywhere. A
+  // memtable keeps where it last wrote in each run and starts the next
+  // write of the run there, instead of searching from the top of its
+  // skip list. Unset: every key is written anywhere.
+  std::function<size_t(absl::string_view key)> append_run_length;
   std::function<std::unique_ptr<Projection>()> make;
 };
 

@@ -26,6 +26,7 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/metadata.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
@@ -124,6 +125,48 @@ size_t MemtableBytes(const ProjectionDbOptions& options,
                      absl::string_view projection) {
   auto it = options.memtable_bytes.find(projection);
   return it == options.memtable_bytes.end() ? 0 : it->second;
+}
+
+// Names the run of keys a memtable write starts its search from (see
+// ProjectionSpec::append_run_length). Only memtables use it, never tables,
+// so nothing stored depends on it.
+class AppendRunTransform final : public rocksdb::SliceTransform {
+ public:
+  explicit AppendRunTransform(
+      std::function<size_t(absl::string_view)> run_length)
+      : run_length_(std::move(run_length)) {}
+
+  const char* Name() const override { return "leadledger.AppendRun"; }
+
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), RunLength(key));
+  }
+
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return RunLength(key) > 0;
+  }
+
+ private:
+  size_t RunLength(const rocksdb::Slice& key) const {
+    return std::min(run_length_(absl::string_view(key.data(), key.size())),
+                    key.size());
+  }
+
+  std::function<size_t(absl::string_view)> run_length_;
+};
+
+// The options of `projection`'s keyspaces.
+rocksdb::ColumnFamilyOptions ProjectionKeyspaceOptions(
+    std::shared_ptr<rocksdb::Cache> block_cache,
+    const ProjectionDbOptions& options, absl::string_view projection) {
+  rocksdb::ColumnFamilyOptions keyspace = KeyspaceOptions(
+      std::move(block_cache), MemtableBytes(options, projection));
+  if (auto it = options.append_run_lengths.find(projection);
+      it != options.append_run_lengths.end()) {
+    keyspace.memtable_insert_with_hint_prefix_extractor =
+        std::make_shared<AppendRunTransform>(it->second);
+  }
+  return keyspace;
 }
 
 // The options that differ between a shadow being filled (`deferred`) and a
@@ -660,6 +703,9 @@ ProjectionDbOptions ProjectionDbOptionsFor(
     if (spec.memtable_bytes > 0) {
       options.memtable_bytes[spec.name] = spec.memtable_bytes;
     }
+    if (spec.append_run_length) {
+      options.append_run_lengths[spec.name] = spec.append_run_length;
+    }
   }
   return options;
 }
@@ -687,7 +733,7 @@ absl::StatusOr<std::unique_ptr<ProjectionDb>> ProjectionDb::Open(
         family,
         family == rocksdb::kDefaultColumnFamilyName
             ? rocksdb::ColumnFamilyOptions()
-            : KeyspaceOptions(block_cache, MemtableBytes(options, projection)));
+            : ProjectionKeyspaceOptions(block_cache, options, projection));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -825,8 +871,8 @@ absl::StatusOr<KeyspaceRef> ProjectionDb::NewKeyspace(
   rocksdb::ColumnFamilyHandle* handle = nullptr;
   RETURN_IF_ERROR(FromRocks(
       db_->CreateColumnFamily(
-          KeyspaceOptions(block_cache_, MemtableBytes(options_, projection)),
-          id, &handle),
+          ProjectionKeyspaceOptions(block_cache_, options_, projection), id,
+          &handle),
       absl::StrCat("create keyspace ", id)));
   return MakeKeyspace(handle, std::string(projection), id, version);
 }

@@ -192,10 +192,13 @@ struct ProjectionDbOptions {
   // By projection, the size of its keyspaces' memtables where it is not the
   // default.
   std::map<std::string, size_t, std::less<>> memtable_bytes;
+  // By projection, its ProjectionSpec::append_run_length where it has one.
+  std::map<std::string, std::function<size_t(absl::string_view)>, std::less<>>
+      append_run_lengths;
 };
 
-// The options that `specs` ask for (ProjectionSpec::cached_rows and
-// memtable_bytes).
+// The options that `specs` ask for (ProjectionSpec::cached_rows,
+// memtable_bytes and append_run_length).
 ProjectionDbOptions ProjectionDbOptionsFor(
     const std::vector<ProjectionSpec>& specs);
 

@@ -5,6 +5,7 @@
 #include "projections/lead_list.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -211,6 +212,31 @@ TEST_F(LeadListTest, SearchTokensAreBounded) {
   long_name.profile.display_name = std::string(200, 'q');
   EXPECT_THAT(SearchTokens(long_name),
               ElementsAre(std::string(kMaxSearchTokenLength, 'q')));
+}
+
+// A lead's index entries are appended to runs ordered by the position that
+// created their lead (its updated-time entry, by its last position): the
+// run is the key without that position. Rows are written anywhere.
+TEST(LeadListSpecTest, IndexEntriesRunUpToTheirPosition) {
+  StoredLead stored{
+      .version = 2, .created_position = 0x0100, .last_position = 0x2a00};
+  stored.lead.exists = true;
+  stored.lead.profile.display_name = "Ana Lima";
+  stored.lead.profile.owner_id = "owner-1";
+  stored.lead.profile.team_id = "team-1";
+  stored.lead.profile.tags = {"hot"};
+  stored.lead.classification = "PROMISING";
+  stored.lead.stage = "new";
+  stored.lead.email_normalized = "ana@example.com";
+  const std::function<size_t(absl::string_view)> run_length =
+      LeadListSpec().append_run_length;
+  ASSERT_TRUE(run_length);
+  const std::vector<std::string> keys = LeadIndexKeys(stored);
+  ASSERT_THAT(keys, SizeIs(::testing::Gt(8u)));
+  for (const std::string& key : keys) {
+    EXPECT_EQ(run_length(key), key.size() - 8) << absl::CEscape(key);
+  }
+  EXPECT_EQ(run_length(LeadRowKey("l1")), 0u);
 }
 
 // Pages through `query` while, before each page, new leads are created and

@@ -1,5 +1,6 @@
 #include "projections/projection_db.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -319,6 +320,85 @@ TEST(ProjectionDbTest, ASmallKeyspaceCompactsIntoItsLastLevel) {
   for (size_t level = 1; level + 1 < stats.files_per_level.size(); ++level) {
     EXPECT_EQ(stats.files_per_level[level], 0) << "level " << level;
   }
+}
+
+// Keys "<run>/<8-byte commit number>" of 64 runs, each commit appending one
+// key to every run (in a shuffled order), as a lead's creation appends one
+// index entry to each of its values' runs.
+class AppendRunTest : public ::testing::Test {
+ protected:
+  static constexpr int kRuns = 64;
+  static constexpr int kCommits = 200;
+
+  static size_t RunLength(absl::string_view key) {
+    const size_t slash = key.find('/');
+    return slash == absl::string_view::npos ? 0 : slash + 1;
+  }
+
+  // The user key comparisons RocksDB makes on this thread (the committing
+  // one inserts into the memtables) to write every run's keys into the
+  // keyspace of `projection`, and checks that a scan reads them back.
+  static uint64_t ComparisonsToWrite(ProjectionDb& db,
+                                     absl::string_view projection) {
+    absl::StatusOr<KeyspaceRef> keyspace = db.CreateLive(projection, 1);
+    EXPECT_THAT(keyspace.status(), IsOk());
+    if (!keyspace.ok()) return 0;
+    std::vector<int> runs(kRuns);
+    for (int run = 0; run < kRuns; ++run) runs[run] = run;
+    std::mt19937 random(7);
+    std::vector<std::string> expected;
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+    rocksdb::get_perf_context()->Reset();
+    for (int number = 0; number < kCommits; ++number) {
+      std::shuffle(runs.begin(), runs.end(), random);
+      std::unique_ptr<ProjectionCommit> commit = db.NewCommit();
+      for (int run : runs) {
+        std::string key = absl::StrFormat("run%02d/", run);
+        key.append(7, '\0');
+        key.push_back(static_cast<char>(number));
+        commit->Rows(*keyspace).Put(key, "v");
+        expected.push_back(std::move(key));
+      }
+      EXPECT_THAT(db.Write(*commit), IsOk());
+    }
+    const uint64_t comparisons =
+        rocksdb::get_perf_context()->user_key_comparison_count;
+    rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+    std::sort(expected.begin(), expected.end());
+    std::vector<std::string> read;
+    std::unique_ptr<ProjectionReader> reader = db.NewReader();
+    EXPECT_THAT(reader->Scan(**keyspace, "", "~", ScanOrder::kAscending,
+                             [&](absl::string_view key, absl::string_view) {
+                               read.emplace_back(key);
+                               return true;
+                             }),
+                IsOk());
+    EXPECT_EQ(read, expected);
+    return comparisons;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(AppendRunTest, WritesAtTheEndOfTheirRunStartWhereTheLastOneEnded) {
+  auto db = ProjectionDb::Open(dir_.Sub("projections"),
+                               {.append_run_lengths = {{"runs", RunLength}}});
+  ASSERT_THAT(db.status(), IsOk());
+  const uint64_t searched = ComparisonsToWrite(**db, "plain");
+  const uint64_t appended = ComparisonsToWrite(**db, "runs");
+  // Searched from the top, each write compares its key with about twenty
+  // others; started at the end of its run, with a handful.
+  EXPECT_LT(appended * 3, searched)
+      << "appended " << appended << ", searched " << searched;
+}
+
+TEST_F(AppendRunTest, RunsLongerThanTheirKeyAreTheWholeKey) {
+  auto db = ProjectionDb::Open(
+      dir_.Sub("projections"),
+      {.append_run_lengths = {
+           {"runs", [](absl::string_view key) { return key.size() + 10; }}}});
+  ASSERT_THAT(db.status(), IsOk());
+  EXPECT_GT(ComparisonsToWrite(**db, "runs"), 0u);
 }
 
 }  // namespace
