@@ -285,11 +285,23 @@ absl::Status ScanCommitted(
 class RocksRowBatch final : public RowBatch {
  public:
   RocksRowBatch(rocksdb::DB* db, rocksdb::WriteBatch* batch,
-                rocksdb::ColumnFamilyHandle* handle)
-      : db_(db), batch_(batch), handle_(handle) {}
+                const Keyspace& keyspace)
+      : db_(db),
+        batch_(batch),
+        handle_(keyspace.handle()),
+        keyspace_(keyspace) {}
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
+    // A fold reads back the rows it rewrites (a lead's row at each of its
+    // events): the row cache answers as a read at the latest sequence
+    // number would, without a search of the memtables and tables.
+    std::string value;
+    if (keyspace_.row_cache() != nullptr && keyspace_.Cached(key) &&
+        keyspace_.row_cache()->Lookup(key, db_->GetLatestSequenceNumber(),
+                                      &value)) {
+      return value;
+    }
     return ReadCommitted(*db_, handle_, key);
   }
 
@@ -317,6 +329,7 @@ class RocksRowBatch final : public RowBatch {
   rocksdb::DB* db_;
   rocksdb::WriteBatch* batch_;
   rocksdb::ColumnFamilyHandle* handle_;
+  const Keyspace& keyspace_;
 };
 
 // A bulk commit's rows: reads go to the store; writes are kept, to be
@@ -469,7 +482,7 @@ class RocksCommit final : public ProjectionCommit {
     if (inserted) {
       Keep(keyspace);
       it->second.unindexed =
-          std::make_unique<RocksRowBatch>(db_, &batch_, keyspace->handle());
+          std::make_unique<RocksRowBatch>(db_, &batch_, *keyspace);
     }
     return it->second;
   }

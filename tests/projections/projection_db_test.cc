@@ -153,6 +153,27 @@ TEST_F(ProjectionDbCacheTest, UnindexedRowsReadTheStoreAsItWasBeforeTheCommit) {
   EXPECT_THAT(db_->Checkpoint(*live_), IsOkAndHolds(7));
 }
 
+// A fold reads back the rows it rewrites: the cache answers for the rows it
+// keeps, the store for the others and for rows it has no entry of.
+TEST_F(ProjectionDbCacheTest, ACommitReadsCachedRowsFromTheCache) {
+  Commit({{"r/a", "1"}, {"r/b", "2"}, {"i/a", "x"}});
+  Commit({{"r/b", std::nullopt}});
+  const uint64_t hits = live_->row_cache()->GetStats().hits;
+  std::unique_ptr<ProjectionCommit> commit = db_->NewCommit();
+  RowBatch& rows = commit->Rows(live_);
+  EXPECT_THAT(rows.Get("r/a"), IsOkAndHolds(Optional(std::string("1"))));
+  EXPECT_EQ(live_->row_cache()->GetStats().hits, hits + 1);
+  EXPECT_THAT(rows.Get("r/b"), IsOkAndHolds(std::nullopt));
+  EXPECT_THAT(rows.Get("r/none"), IsOkAndHolds(std::nullopt));
+  EXPECT_THAT(rows.Get("i/a"), IsOkAndHolds(Optional(std::string("x"))));
+  EXPECT_EQ(live_->row_cache()->GetStats().hits, hits + 1);
+  // A row written by a bulk ingestion has no entry: the store answers.
+  Commit({{"r/a", "3"}}, CommitMode::kBulk);
+  std::unique_ptr<ProjectionCommit> next = db_->NewCommit();
+  EXPECT_THAT(next->Rows(live_).Get("r/a"),
+              IsOkAndHolds(Optional(std::string("3"))));
+}
+
 TEST_F(ProjectionDbCacheTest, UnindexedRowsOfABulkCommitAreItsRows) {
   std::unique_ptr<ProjectionCommit> commit = db_->NewCommit(CommitMode::kBulk);
   commit->UnindexedRows(live_).Put("r/a", "1");
