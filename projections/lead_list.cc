@@ -65,12 +65,25 @@ std::string UpdatedPrefix(absl::string_view scope) {
 // created their leads, and the updated-time entries of a scope in the order
 // of their leads' last positions: a new lead's entries, and a changed
 // lead's updated-time entry, are written at the end of their run. Rows
-// ("r/<lead id>") are written anywhere.
+// ("r/<lead id>") are written anywhere, and so is a whole email's search
+// entry: an email names one lead, and a run of one entry would only cost
+// the memtable the place it keeps for the run.
 size_t AppendRunLength(absl::string_view key) {
   if (absl::StartsWith(key, kIndexPrefix)) {
     // "i/<scope>/<field>/<value>\0": the position follows.
     const size_t end_of_value = key.find('\0', kIndexPrefix.size());
-    return end_of_value == absl::string_view::npos ? 0 : end_of_value + 1;
+    if (end_of_value == absl::string_view::npos) return 0;
+    const absl::string_view run = key.substr(0, end_of_value);
+    const size_t end_of_scope = run.find('/', kIndexPrefix.size());
+    if (end_of_scope != absl::string_view::npos) {
+      absl::string_view field_and_value = run.substr(end_of_scope + 1);
+      if (absl::ConsumePrefix(&field_and_value, kText) &&
+          absl::ConsumePrefix(&field_and_value, "/") &&
+          absl::StrContains(field_and_value, '@')) {
+        return 0;
+      }
+    }
+    return end_of_value + 1;
   }
   if (absl::StartsWith(key, kUpdatedPrefix)) {
     // "u/<scope>/": the position follows.
