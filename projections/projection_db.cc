@@ -293,9 +293,10 @@ class RocksRowBatch final : public RowBatch {
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
-    // A fold reads back the rows it rewrites (a lead's row at each of its
-    // events): the row cache answers as a read at the latest sequence
-    // number would, without a search of the memtables and tables.
+    // A fold reads back the rows it rewrites (a lead's row, at the lead's
+    // first event in a commit): the row cache answers as a read at the
+    // latest sequence number would, without a search of the memtables and
+    // tables.
     std::string value;
     if (keyspace_.row_cache() != nullptr && keyspace_.Cached(key) &&
         keyspace_.row_cache()->Lookup(key, db_->GetLatestSequenceNumber(),
