@@ -407,9 +407,10 @@ TEST_F(AppendRunTest, WritesAtTheEndOfTheirRunStartWhereTheLastOneEnded) {
   ASSERT_THAT(db.status(), IsOk());
   const uint64_t searched = ComparisonsToWrite(**db, "plain");
   const uint64_t appended = ComparisonsToWrite(**db, "runs");
-  // Searched from the top, each write compares its key with about twenty
-  // others; started at the end of its run, with a handful.
-  EXPECT_LT(appended * 3, searched)
+  // RocksDB counts about 90 comparisons per write searched from the top of
+  // the skip list, and 25 to 30 per write started where its run's last
+  // write ended (the skip list's random heights move both a little).
+  EXPECT_LT(appended * 2, searched)
       << "appended " << appended << ", searched " << searched;
 }
 
