@@ -280,16 +280,21 @@ absl::Status ScanCommitted(
   return ScanPrefixOf(*it, prefix, visit);
 }
 
+// Whether `keyspace`'s row cache answers for `key` as a read at `sequence`
+// would; if so, `value` holds the row.
+bool ReadRowCache(const Keyspace& keyspace, absl::string_view key,
+                  uint64_t sequence, std::string* value) {
+  return keyspace.row_cache() != nullptr && keyspace.Cached(key) &&
+         keyspace.row_cache()->Lookup(key, sequence, value);
+}
+
 // A kNormal commit's rows of one keyspace, written straight into the
 // commit's batch: reads see the store as it was before the commit.
 class RocksRowBatch final : public RowBatch {
  public:
   RocksRowBatch(rocksdb::DB* db, rocksdb::WriteBatch* batch,
                 const Keyspace& keyspace)
-      : db_(db),
-        batch_(batch),
-        handle_(keyspace.handle()),
-        keyspace_(keyspace) {}
+      : db_(db), batch_(batch), keyspace_(keyspace) {}
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
@@ -298,38 +303,35 @@ class RocksRowBatch final : public RowBatch {
     // latest sequence number would, without a search of the memtables and
     // tables.
     std::string value;
-    if (keyspace_.row_cache() != nullptr && keyspace_.Cached(key) &&
-        keyspace_.row_cache()->Lookup(key, db_->GetLatestSequenceNumber(),
-                                      &value)) {
+    if (ReadRowCache(keyspace_, key, db_->GetLatestSequenceNumber(), &value)) {
       return value;
     }
-    return ReadCommitted(*db_, handle_, key);
+    return ReadCommitted(*db_, keyspace_.handle(), key);
   }
 
   // A WriteBatch only refuses keys and values of 4 GiB and more.
   void Put(absl::string_view key, absl::string_view value) override {
-    (void)batch_->Put(handle_, ToSlice(key), ToSlice(value));
+    (void)batch_->Put(keyspace_.handle(), ToSlice(key), ToSlice(value));
   }
 
   void Delete(absl::string_view key) override {
-    (void)batch_->Delete(handle_, ToSlice(key));
+    (void)batch_->Delete(keyspace_.handle(), ToSlice(key));
   }
 
   void DeleteWrittenOnce(absl::string_view key) override {
-    (void)batch_->SingleDelete(handle_, ToSlice(key));
+    (void)batch_->SingleDelete(keyspace_.handle(), ToSlice(key));
   }
 
   absl::Status ScanPrefix(
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override {
-    return ScanCommitted(*db_, handle_, prefix, visit);
+    return ScanCommitted(*db_, keyspace_.handle(), prefix, visit);
   }
 
  private:
   rocksdb::DB* db_;
   rocksdb::WriteBatch* batch_;
-  rocksdb::ColumnFamilyHandle* handle_;
   const Keyspace& keyspace_;
 };
 
@@ -589,9 +591,7 @@ class RocksReader final : public ProjectionReader {
  private:
   bool FromCache(const Keyspace& keyspace, absl::string_view key,
                  std::string* value) {
-    return keyspace.row_cache() != nullptr && keyspace.Cached(key) &&
-           keyspace.row_cache()->Lookup(key, snapshot_->GetSequenceNumber(),
-                                        value);
+    return ReadRowCache(keyspace, key, snapshot_->GetSequenceNumber(), value);
   }
 
   rocksdb::DB* db_;
