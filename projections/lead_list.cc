@@ -508,7 +508,8 @@ std::vector<std::string> LeadIndexKeys(const StoredLead& stored) {
 
 absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
                                        const Keyspace& keyspace,
-                                       const LeadListQuery& query) {
+                                       const LeadListQuery& query,
+                                       DecodedLeadCache* decoded) {
   if (query.page_size < 1 || query.page_size > kMaxLeadPageSize) {
     return absl::InvalidArgumentError(
         absl::StrCat("page_size: must be between 1 and ", kMaxLeadPageSize));
@@ -523,7 +524,6 @@ absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
   const size_t page_size = static_cast<size_t>(query.page_size);
 
   LeadListPage page;
-  // Leads are large: growing the page would move them.
   page.leads.reserve(page_size);
   std::string last_key;
   int examined = 0;
@@ -536,10 +536,10 @@ absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
   std::vector<std::string> pending_ids;
   auto read_pending = [&]() -> absl::Status {
     if (pending_ids.empty()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::vector<std::optional<StoredLead>> rows,
-                     ReadLeads(reader, keyspace, pending_ids));
+    ASSIGN_OR_RETURN(std::vector<std::shared_ptr<const StoredLead>> rows,
+                     ReadLeads(reader, keyspace, pending_ids, decoded));
     for (size_t i = 0; i < rows.size(); ++i) {
-      if (!rows[i].has_value()) return NoRow(pending_ids[i]);
+      if (rows[i] == nullptr) return NoRow(pending_ids[i]);
       absl::string_view key = pending_keys[i];
       absl::string_view entry_token;
       if (plan.text_prefix_length > 0) {
@@ -548,7 +548,7 @@ absl::StatusOr<LeadListPage> ListLeads(ProjectionReader& reader,
                                  key.size() - plan.text_prefix_length - 9);
       }
       if (Matches(*rows[i], query, plan, entry_token)) {
-        page.leads.push_back(*std::move(rows[i]));
+        page.leads.push_back(std::move(rows[i]));
       }
     }
     last_key = std::move(pending_keys.back());
@@ -604,18 +604,25 @@ absl::StatusOr<std::optional<StoredLead>> ReadLead(ProjectionReader& reader,
   return DecodeLeadRow(*row);
 }
 
-absl::StatusOr<std::vector<std::optional<StoredLead>>> ReadLeads(
+absl::StatusOr<std::vector<std::shared_ptr<const StoredLead>>> ReadLeads(
     ProjectionReader& reader, const Keyspace& keyspace,
-    absl::Span<const std::string> lead_ids) {
+    absl::Span<const std::string> lead_ids, DecodedLeadCache* decoded) {
   std::vector<std::string> keys;
   keys.reserve(lead_ids.size());
   for (const std::string& id : lead_ids) keys.push_back(LeadRowKey(id));
   ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> rows,
                    reader.MultiGet(keyspace, keys));
-  std::vector<std::optional<StoredLead>> out(rows.size());
+  std::vector<std::shared_ptr<const StoredLead>> out(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].has_value()) continue;
-    RETURN_IF_ERROR(DecodeLeadRow(*rows[i], out[i].emplace()));
+    if (decoded != nullptr) {
+      ASSIGN_OR_RETURN(out[i],
+                       decoded->Decode(lead_ids[i], *std::move(rows[i])));
+    } else {
+      auto lead = std::make_shared<StoredLead>();
+      RETURN_IF_ERROR(DecodeLeadRow(*rows[i], *lead));
+      out[i] = std::move(lead);
+    }
   }
   return out;
 }

@@ -22,6 +22,7 @@
 #define LEADLEDGER_PROJECTIONS_LEAD_LIST_H_
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "domain/lead.h"
+#include "projections/decoded_lead_cache.h"
 #include "projections/event_codec.h"
 #include "projections/projection.h"
 #include "projections/projection_db.h"
@@ -95,7 +97,8 @@ struct LeadListQuery {
 };
 
 struct LeadListPage {
-  std::vector<StoredLead> leads;
+  // Shared with the DecodedLeadCache the page was read through, if any.
+  std::vector<std::shared_ptr<const StoredLead>> leads;
   // Empty when the scan is complete. Otherwise pass it as page_token for the
   // rest; the page may be shorter than page_size (even empty) when the
   // examination bound was reached first.
@@ -103,7 +106,8 @@ struct LeadListPage {
 };
 
 // Returns one page of the leads that match `query`, read from `keyspace` of
-// the "leads" projection through `reader`.
+// the "leads" projection through `reader`. Rows are decoded through
+// `decoded` when given (see DecodedLeadCache), else one by one.
 //
 // One index serves the scan, chosen by selectivity: text, then tag,
 // classification, stage, owner, team, else "all" (for kUpdatedDescending
@@ -133,7 +137,7 @@ struct LeadListPage {
 // for an unreadable row; UNAVAILABLE when the store cannot be read.
 [[nodiscard]] absl::StatusOr<LeadListPage> ListLeads(
     ProjectionReader& reader, const Keyspace& keyspace,
-    const LeadListQuery& query);
+    const LeadListQuery& query, DecodedLeadCache* decoded = nullptr);
 
 // Returns the row of lead `lead_id`, or nullopt when there is none.
 // Errors: DATA_LOSS for an unreadable row; UNAVAILABLE.
@@ -141,12 +145,14 @@ struct LeadListPage {
     ProjectionReader& reader, const Keyspace& keyspace,
     absl::string_view lead_id);
 
-// Returns the rows of the leads `lead_ids`, in their order (nullopt for an
+// Returns the rows of the leads `lead_ids`, in their order (nullptr for an
 // id without a row), read in one batch: cheaper than ReadLead for each.
+// Rows are decoded through `decoded` when given.
 // Errors: DATA_LOSS for an unreadable row; UNAVAILABLE.
-[[nodiscard]] absl::StatusOr<std::vector<std::optional<StoredLead>>> ReadLeads(
-    ProjectionReader& reader, const Keyspace& keyspace,
-    absl::Span<const std::string> lead_ids);
+[[nodiscard]] absl::StatusOr<std::vector<std::shared_ptr<const StoredLead>>>
+ReadLeads(ProjectionReader& reader, const Keyspace& keyspace,
+          absl::Span<const std::string> lead_ids,
+          DecodedLeadCache* decoded = nullptr);
 
 // Upper bound on the merges FollowMerges follows.
 inline constexpr int kMaxMergeChain = 64;

@@ -36,6 +36,9 @@ constexpr absl::string_view kDuplicates =
     projections::kDuplicateIndexProjection;
 
 constexpr int kDefaultPageSize = 50;
+// The hot leads of a busy workspace: at about 2 KiB a lead, some fifteen
+// thousand of them.
+constexpr size_t kDecodedLeadCacheBytes = 32 << 20;
 // Filter values longer than this are refused: they bound the work of a
 // query and the size of its page tokens.
 constexpr size_t kMaxFilterLength = 256;
@@ -181,7 +184,8 @@ LeadServiceImpl::LeadServiceImpl(LeadCommandHandler* handler,
       settings_(settings),
       read_models_(read_models),
       projection_db_(projection_db),
-      scheduler_(scheduler) {
+      scheduler_(scheduler),
+      decoded_leads_(kDecodedLeadCacheBytes) {
   SetMessageAllocatorFor_ListLeads(&list_leads_messages_);
   SetMessageAllocatorFor_FindDuplicates(&find_duplicates_messages_);
 }
@@ -513,10 +517,12 @@ absl::Status LeadServiceImpl::DoListLeads(
   ASSIGN_OR_RETURN(projections::KeyspaceRef leads, ReadModel(kLeadList));
   std::unique_ptr<projections::ProjectionReader> reader =
       projection_db_->NewReader();
-  ASSIGN_OR_RETURN(projections::LeadListPage page,
-                   projections::ListLeads(*reader, *leads, query));
-  for (const projections::StoredLead& stored : page.leads) {
-    LeadToProto(stored.lead, stored.version, *response.add_leads());
+  ASSIGN_OR_RETURN(
+      projections::LeadListPage page,
+      projections::ListLeads(*reader, *leads, query, &decoded_leads_));
+  for (const std::shared_ptr<const projections::StoredLead>& stored :
+       page.leads) {
+    LeadToProto(stored->lead, stored->version, *response.add_leads());
   }
   response.set_next_page_token(page.next_page_token);
   return absl::OkStatus();
@@ -579,10 +585,11 @@ absl::Status LeadServiceImpl::DoFindDuplicates(
   }
   const std::vector<std::string> selected =
       domain::SelectDuplicates(lead_id, matches);
-  ASSIGN_OR_RETURN(std::vector<std::optional<projections::StoredLead>> rows,
-                   projections::ReadLeads(*reader, *leads, selected));
+  ASSIGN_OR_RETURN(
+      std::vector<std::shared_ptr<const projections::StoredLead>> rows,
+      projections::ReadLeads(*reader, *leads, selected, &decoded_leads_));
   for (size_t i = 0; i < selected.size(); ++i) {
-    if (!rows[i].has_value()) continue;
+    if (rows[i] == nullptr) continue;
     v1::Duplicate* out = response.add_duplicates();
     LeadToProto(rows[i]->lead, rows[i]->version, *out->mutable_lead());
     for (v1::DuplicateCriterion criterion : criteria[selected[i]]) {

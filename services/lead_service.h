@@ -17,6 +17,7 @@
 #include "domain/workspace.h"
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
+#include "projections/decoded_lead_cache.h"
 #include "projections/projection_db.h"
 #include "projections/projection_runner.h"
 #include "services/arena_messages.h"
@@ -192,6 +193,8 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
   projections::ProjectionRunner* const read_models_;
   projections::ProjectionDb* const projection_db_;
   FollowUpScheduler* const scheduler_;
+  // The lead rows pages and duplicate lists read, decoded once.
+  projections::DecodedLeadCache decoded_leads_;
 };
 
 }  // namespace leadledger::services

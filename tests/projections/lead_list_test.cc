@@ -47,11 +47,30 @@ domain::LeadProfile Profile(const std::string& name,
 
 class LeadListTest : public ReadModelTest {
  protected:
+  // A page read as the service reads it, through a DecodedLeadCache that
+  // lives as long as the test.
   absl::StatusOr<LeadListPage> Page(const LeadListQuery& query) {
     Fold();
     std::unique_ptr<ProjectionReader> reader = db_->NewReader();
-    return ListLeads(*reader, *db_->Live(kLeadListProjection), query);
+    return ListLeads(*reader, *db_->Live(kLeadListProjection), query,
+                     &decoded_);
   }
+
+  // The same page with every row decoded afresh.
+  std::vector<StoredLead> FreshlyDecoded(const LeadListQuery& query) {
+    Fold();
+    std::unique_ptr<ProjectionReader> reader = db_->NewReader();
+    absl::StatusOr<LeadListPage> page =
+        ListLeads(*reader, *db_->Live(kLeadListProjection), query);
+    EXPECT_THAT(page.status(), IsOk());
+    std::vector<StoredLead> leads;
+    if (page.ok()) {
+      for (const auto& stored : page->leads) leads.push_back(*stored);
+    }
+    return leads;
+  }
+
+  DecodedLeadCache decoded_{1 << 20};
 
   // The ids of every page of `query`, in order.
   std::vector<std::string> Ids(LeadListQuery query) {
@@ -60,9 +79,7 @@ class LeadListTest : public ReadModelTest {
       absl::StatusOr<LeadListPage> page = Page(query);
       EXPECT_THAT(page.status(), IsOk());
       if (!page.ok()) break;
-      for (const StoredLead& stored : page->leads) {
-        ids.push_back(stored.lead.id);
-      }
+      for (const auto& stored : page->leads) ids.push_back(stored->lead.id);
       if (page->next_page_token.empty()) break;
       query.page_token = page->next_page_token;
     }
@@ -268,8 +285,14 @@ TEST_P(PagingWhileWritingTest, NeverReturnsALeadTwiceNorSkipsOneInPlace) {
   for (; round < 100; ++round) {
     absl::StatusOr<LeadListPage> page = Page(query);
     ASSERT_THAT(page.status(), IsOk());
-    for (const StoredLead& stored : page->leads) {
-      returned.push_back(stored.lead.id);
+    // Leads changed since the cache decoded them come as they are now.
+    std::vector<StoredLead> fresh = FreshlyDecoded(query);
+    ASSERT_EQ(page->leads.size(), fresh.size());
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      EXPECT_EQ(*page->leads[i], fresh[i]) << fresh[i].lead.id;
+    }
+    for (const auto& stored : page->leads) {
+      returned.push_back(stored->lead.id);
     }
     if (page->next_page_token.empty()) break;
     query.page_token = page->next_page_token;
@@ -314,6 +337,37 @@ INSTANTIATE_TEST_SUITE_P(EveryOrder, PagingWhileWritingTest,
                          ::testing::Values(LeadOrder::kCreatedAscending,
                                            LeadOrder::kCreatedDescending,
                                            LeadOrder::kUpdatedDescending));
+
+TEST_F(LeadListTest, PagesReuseDecodedLeadsOnlyWhileTheirRowsStay) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_THAT(history_->Create(absl::StrCat("d", i),
+                                 Profile(absl::StrCat("lead ", i), "u1")),
+                IsOk());
+  }
+  const LeadListQuery query{.owner_id = "u1"};
+  ASSERT_THAT(Page(query).status(), IsOk());
+  EXPECT_EQ(decoded_.GetStats().misses, 5u);
+  for (const std::string id : {"d1", "d3"}) {
+    ASSERT_THAT(history_->Run(
+                    id, domain::SetProbabilityOverride{.value = 42,
+                                                       .now = history_->Now()}),
+                IsOk());
+  }
+  absl::StatusOr<LeadListPage> page = Page(query);
+  ASSERT_THAT(page.status(), IsOk());
+  const DecodedLeadCache::Stats stats = decoded_.GetStats();
+  EXPECT_EQ(stats.hits, 3u);
+  EXPECT_EQ(stats.misses, 7u);
+  const std::vector<StoredLead> fresh = FreshlyDecoded(query);
+  ASSERT_EQ(page->leads.size(), fresh.size());
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    EXPECT_EQ(*page->leads[i], fresh[i]) << fresh[i].lead.id;
+    const bool changed = fresh[i].lead.id == "d1" || fresh[i].lead.id == "d3";
+    EXPECT_EQ(page->leads[i]->lead.probability.override_value.has_value(),
+              changed)
+        << fresh[i].lead.id;
+  }
+}
 
 TEST_F(LeadListTest, PageTokensBelongToTheirQuery) {
   for (int i = 0; i < 5; ++i) {
@@ -379,14 +433,14 @@ TEST_F(LeadListTest, APageExaminesBoundedEntriesAndTheTokenCompletesTheScan) {
   absl::StatusOr<LeadListPage> second = Page(query);
   ASSERT_THAT(second.status(), IsOk());
   ASSERT_THAT(second->leads, SizeIs(2));
-  EXPECT_EQ(second->leads[0].lead.id, "b120");
-  EXPECT_EQ(second->leads[1].lead.id, "b130");
+  EXPECT_EQ(second->leads[0]->lead.id, "b120");
+  EXPECT_EQ(second->leads[1]->lead.id, "b130");
   ASSERT_FALSE(second->next_page_token.empty());
   query.page_token = second->next_page_token;
   absl::StatusOr<LeadListPage> third = Page(query);
   ASSERT_THAT(third.status(), IsOk());
   ASSERT_THAT(third->leads, SizeIs(1));
-  EXPECT_EQ(third->leads[0].lead.id, "b140");
+  EXPECT_EQ(third->leads[0]->lead.id, "b140");
   EXPECT_THAT(third->next_page_token, IsEmpty());
 
   query.page_token.clear();
@@ -437,7 +491,7 @@ TEST_F(LeadListTest, PagesAreExactPastDeletedEntriesAndRowsTheFilterDrops) {
       Page({.owner_id = "u1", .tag = "common", .page_size = 30});
   ASSERT_THAT(page.status(), IsOk());
   std::vector<std::string> ids;
-  for (const StoredLead& stored : page->leads) ids.push_back(stored.lead.id);
+  for (const auto& stored : page->leads) ids.push_back(stored->lead.id);
   EXPECT_EQ(ids, of_u1);
 }
 
