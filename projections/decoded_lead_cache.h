@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "projections/cache_stats.h"
 #include "projections/event_codec.h"
 
 namespace leadledger::projections {
@@ -47,12 +48,7 @@ class DecodedLeadCache {
   [[nodiscard]] absl::StatusOr<std::shared_ptr<const StoredLead>> Decode(
       absl::string_view lead_id, std::string row);
 
-  struct Stats {
-    uint64_t hits = 0;
-    uint64_t misses = 0;
-    size_t entries = 0;
-    size_t bytes = 0;
-  };
+  using Stats = CacheStats;
   Stats GetStats();
 
  private:

@@ -123,7 +123,7 @@ RowCache::Stats RowCache::GetStats() {
               .misses = misses_.load(std::memory_order_relaxed)};
   for (Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
-    stats.rows += shard.rows.size();
+    stats.entries += shard.rows.size();
     stats.bytes += shard.bytes;
   }
   return stats;

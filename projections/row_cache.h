@@ -40,6 +40,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "projections/cache_stats.h"
 
 namespace leadledger::projections {
 
@@ -66,12 +67,7 @@ class RowCache {
   void Suspend();
   void Resume();
 
-  struct Stats {
-    uint64_t hits = 0;
-    uint64_t misses = 0;
-    size_t rows = 0;
-    size_t bytes = 0;
-  };
+  using Stats = CacheStats;
   Stats GetStats();
 
  private:

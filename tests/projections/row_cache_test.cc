@@ -58,7 +58,7 @@ TEST(RowCacheTest, DeletesAndFailedWritesLeaveNoRow) {
   cache.BeginWrite("r/b");
   cache.FinishWrite("r/b", std::nullopt, 0);  // the store refused it
   EXPECT_EQ(Read(cache, "r/b", 40), std::nullopt);
-  EXPECT_EQ(cache.GetStats().rows, 0u);
+  EXPECT_EQ(cache.GetStats().entries, 0u);
 }
 
 TEST(RowCacheTest, OverlappingWritesOfAKeyLeaveNoRow) {
@@ -100,8 +100,8 @@ TEST(RowCacheTest, StaysWithinItsCapacityAndKeepsAnnouncedRows) {
   }
   const RowCache::Stats stats = cache.GetStats();
   EXPECT_LE(stats.bytes, kCapacity);
-  EXPECT_GT(stats.rows, 50u);
-  EXPECT_LT(stats.rows, 2000u);
+  EXPECT_GT(stats.entries, 50u);
+  EXPECT_LT(stats.entries, 2000u);
   // The recently written rows stay, the oldest went first.
   EXPECT_EQ(Read(cache, "r/1999", 5000), value);
   EXPECT_EQ(Read(cache, "r/0", 5000), std::nullopt);
