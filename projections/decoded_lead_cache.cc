@@ -7,6 +7,13 @@
 
 namespace leadledger::projections {
 
+absl::StatusOr<std::shared_ptr<const StoredLead>> DecodeSharedLeadRow(
+    absl::string_view row) {
+  auto lead = std::make_shared<StoredLead>();
+  RETURN_IF_ERROR(DecodeLeadRow(row, *lead));
+  return lead;
+}
+
 DecodedLeadCache::DecodedLeadCache(size_t capacity_bytes)
     : generation_capacity_(capacity_bytes / kShards / 2) {}
 
@@ -59,9 +66,8 @@ absl::StatusOr<std::shared_ptr<const StoredLead>> DecodedLeadCache::Decode(
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
   // Decoded outside the lock: readers of other leads of the shard go on.
-  auto decoded = std::make_shared<StoredLead>();
-  RETURN_IF_ERROR(DecodeLeadRow(row, *decoded));
-  std::shared_ptr<const StoredLead> lead = std::move(decoded);
+  ASSIGN_OR_RETURN(std::shared_ptr<const StoredLead> lead,
+                   DecodeSharedLeadRow(row));
   absl::MutexLock lock(&shard.mu);
   if (auto it = shard.old.entries.find(lead_id);
       it != shard.old.entries.end()) {

@@ -35,6 +35,13 @@
 
 namespace leadledger::projections {
 
+// The lead in `row`, decoded now into a lead readers can share: what
+// DecodedLeadCache::Decode does on a miss, and readers without a cache do
+// for every row.
+// Errors: DATA_LOSS for bytes DecodeLeadRow refuses.
+[[nodiscard]] absl::StatusOr<std::shared_ptr<const StoredLead>>
+DecodeSharedLeadRow(absl::string_view row);
+
 class DecodedLeadCache {
  public:
   explicit DecodedLeadCache(size_t capacity_bytes);

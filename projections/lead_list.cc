@@ -615,14 +615,10 @@ absl::StatusOr<std::vector<std::shared_ptr<const StoredLead>>> ReadLeads(
   std::vector<std::shared_ptr<const StoredLead>> out(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     if (!rows[i].has_value()) continue;
-    if (decoded != nullptr) {
-      ASSIGN_OR_RETURN(out[i],
-                       decoded->Decode(lead_ids[i], *std::move(rows[i])));
-    } else {
-      auto lead = std::make_shared<StoredLead>();
-      RETURN_IF_ERROR(DecodeLeadRow(*rows[i], *lead));
-      out[i] = std::move(lead);
-    }
+    ASSIGN_OR_RETURN(out[i],
+                     decoded != nullptr
+                         ? decoded->Decode(lead_ids[i], *std::move(rows[i]))
+                         : DecodeSharedLeadRow(*rows[i]));
   }
   return out;
 }
