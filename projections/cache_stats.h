@@ -14,6 +14,8 @@ struct CacheStats {
   // What it holds now, and its estimate of their memory.
   size_t entries = 0;
   size_t bytes = 0;
+  // The bound on `bytes` it was made with.
+  size_t capacity_bytes = 0;
 };
 
 }  // namespace leadledger::projections

@@ -15,7 +15,8 @@ absl::StatusOr<std::shared_ptr<const StoredLead>> DecodeSharedLeadRow(
 }
 
 DecodedLeadCache::DecodedLeadCache(size_t capacity_bytes)
-    : generation_capacity_(capacity_bytes / kShards / 2) {}
+    : capacity_bytes_(capacity_bytes),
+      generation_capacity_(capacity_bytes / kShards / 2) {}
 
 size_t DecodedLeadCache::Charge(absl::string_view lead_id, const Entry& entry) {
   // The row twice (kept, and about as much again in the lead's strings), the
@@ -81,7 +82,8 @@ absl::StatusOr<std::shared_ptr<const StoredLead>> DecodedLeadCache::Decode(
 
 DecodedLeadCache::Stats DecodedLeadCache::GetStats() {
   Stats stats{.hits = hits_.load(std::memory_order_relaxed),
-              .misses = misses_.load(std::memory_order_relaxed)};
+              .misses = misses_.load(std::memory_order_relaxed),
+              .capacity_bytes = capacity_bytes_};
   for (Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
     stats.entries += shard.young.entries.size() + shard.old.entries.size();

@@ -81,6 +81,7 @@ class DecodedLeadCache {
   void Keep(Shard& shard, absl::string_view lead_id, Entry entry)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
+  const size_t capacity_bytes_;
   const size_t generation_capacity_;
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> hits_{0};

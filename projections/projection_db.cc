@@ -847,7 +847,7 @@ KeyspaceRef ProjectionDb::MakeKeyspace(rocksdb::ColumnFamilyHandle* handle,
                                        int version) const {
   std::vector<std::string> cached_prefixes;
   if (auto it = options_.cached_rows.find(projection);
-      it != options_.cached_rows.end()) {
+      it != options_.cached_rows.end() && options_.row_cache_bytes > 0) {
     cached_prefixes = it->second;
   }
   return std::shared_ptr<const Keyspace>(new Keyspace(

@@ -186,7 +186,7 @@ class ProjectionCommit {
 struct ProjectionDbOptions {
   // By projection, the key prefixes of the rows that queries read one key
   // at a time; each keyspace of the projection keeps the last committed
-  // value of those rows in a RowCache of `row_cache_bytes`.
+  // value of those rows in a RowCache of `row_cache_bytes` (none when 0).
   std::map<std::string, std::vector<std::string>, std::less<>> cached_rows;
   size_t row_cache_bytes = 32 << 20;
   // By projection, the size of its keyspaces' memtables where it is not the

@@ -564,6 +564,10 @@ std::vector<ProjectionStatus> ProjectionRunner::Status() {
   std::vector<ProjectionStatus> out;
   for (auto& [name, state] : states_) {
     KeyspaceRef live = db_->Live(name);
+    std::optional<CacheStats> row_cache;
+    if (live != nullptr && live->row_cache() != nullptr) {
+      row_cache = live->row_cache()->GetStats();
+    }
     absl::MutexLock lock(&mu_);
     ProjectionStatus status{.name = name,
                             .version = state->spec.version,
@@ -573,6 +577,7 @@ std::vector<ProjectionStatus> ProjectionRunner::Status() {
                             .error = state->error,
                             .rebuild = state->progress};
     status.lag = status.head_position - status.checkpoint;
+    status.row_cache = std::move(row_cache);
     out.push_back(std::move(status));
   }
   return out;

@@ -74,6 +74,9 @@ struct ProjectionStatus {
   absl::Status error;
   // Set while a rebuild runs.
   std::optional<RebuildProgress> rebuild;
+  // What the serving keyspace's RowCache did and holds; nullopt when the
+  // projection keeps no rows in memory.
+  std::optional<CacheStats> row_cache;
 };
 
 struct ProjectionRunnerOptions {

@@ -7,7 +7,8 @@
 namespace leadledger::projections {
 
 RowCache::RowCache(size_t capacity_bytes)
-    : shard_capacity_(capacity_bytes / kShards) {}
+    : capacity_bytes_(capacity_bytes),
+      shard_capacity_(capacity_bytes / kShards) {}
 
 size_t RowCache::Charge(const Row& row) {
   // The node, its two strings and the index slot, roughly.
@@ -120,7 +121,8 @@ void RowCache::Resume() {
 
 RowCache::Stats RowCache::GetStats() {
   Stats stats{.hits = hits_.load(std::memory_order_relaxed),
-              .misses = misses_.load(std::memory_order_relaxed)};
+              .misses = misses_.load(std::memory_order_relaxed),
+              .capacity_bytes = capacity_bytes_};
   for (Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
     stats.entries += shard.rows.size();

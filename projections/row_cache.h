@@ -101,6 +101,7 @@ class RowCache {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
   void Evict(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
+  const size_t capacity_bytes_;
   const size_t shard_capacity_;
   std::array<Shard, kShards> shards_;
   std::atomic<int> suspended_{0};

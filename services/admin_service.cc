@@ -370,6 +370,15 @@ void ProgressToProto(const projections::RebuildProgress& progress,
   out.set_promoted(progress.promoted);
 }
 
+void CacheStatsToProto(const projections::CacheStats& stats,
+                       v1::CacheStatus& out) {
+  out.set_hits(stats.hits);
+  out.set_misses(stats.misses);
+  out.set_entries(stats.entries);
+  out.set_bytes(stats.bytes);
+  out.set_capacity_bytes(stats.capacity_bytes);
+}
+
 void StatusToProto(const projections::ProjectionStatus& status,
                    v1::ProjectionStatus& out) {
   out.set_name(status.name);
@@ -381,6 +390,9 @@ void StatusToProto(const projections::ProjectionStatus& status,
   if (!status.error.ok()) out.set_error(std::string(status.error.message()));
   if (status.rebuild.has_value()) {
     ProgressToProto(*status.rebuild, *out.mutable_rebuild());
+  }
+  if (status.row_cache.has_value()) {
+    CacheStatsToProto(*status.row_cache, *out.mutable_row_cache());
   }
 }
 
@@ -404,6 +416,10 @@ absl::Status AdminServiceImpl::DoGetProjectionStatus(
   for (const projections::ProjectionStatus& status :
        options_.scheduler->Status()) {
     StatusToProto(status, *response.add_projections());
+  }
+  if (options_.decoded_leads != nullptr) {
+    CacheStatsToProto(options_.decoded_leads->GetStats(),
+                      *response.mutable_decoded_lead_cache());
   }
   return absl::OkStatus();
 }

@@ -13,6 +13,7 @@
 #include "eventstore/event_store.h"
 #include "grpcpp/grpcpp.h"
 #include "leadledger/v1/admin_service.grpc.pb.h"
+#include "projections/decoded_lead_cache.h"
 #include "projections/projection_runner.h"
 #include "services/follow_up_scheduler.h"
 #include "services/lead_command_handler.h"
@@ -31,6 +32,9 @@ struct AdminServiceOptions {
   // The read models and the scheduler, for their status and rebuilds.
   projections::ProjectionRunner* read_models = nullptr;
   FollowUpScheduler* scheduler = nullptr;
+  // The leads LeadService decodes pages into, for their status; nullptr
+  // when the server keeps none.
+  projections::DecodedLeadCache* decoded_leads = nullptr;
 };
 
 // Rebuilds that may run at once, whatever projections they name.

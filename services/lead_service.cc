@@ -36,9 +36,6 @@ constexpr absl::string_view kDuplicates =
     projections::kDuplicateIndexProjection;
 
 constexpr int kDefaultPageSize = 50;
-// The hot leads of a busy workspace: at about 2 KiB a lead, some fifteen
-// thousand of them.
-constexpr size_t kDecodedLeadCacheBytes = 32 << 20;
 // Filter values longer than this are refused: they bound the work of a
 // query and the size of its page tokens.
 constexpr size_t kMaxFilterLength = 256;
@@ -176,7 +173,8 @@ LeadServiceImpl::LeadServiceImpl(LeadCommandHandler* handler,
                                  const WorkspaceSettingsStore* settings,
                                  projections::ProjectionRunner* read_models,
                                  projections::ProjectionDb* projection_db,
-                                 FollowUpScheduler* scheduler)
+                                 FollowUpScheduler* scheduler,
+                                 projections::DecodedLeadCache* decoded_leads)
     : handler_(handler),
       clock_(clock),
       ids_(ids),
@@ -185,7 +183,7 @@ LeadServiceImpl::LeadServiceImpl(LeadCommandHandler* handler,
       read_models_(read_models),
       projection_db_(projection_db),
       scheduler_(scheduler),
-      decoded_leads_(kDecodedLeadCacheBytes) {
+      decoded_leads_(decoded_leads) {
   SetMessageAllocatorFor_ListLeads(&list_leads_messages_);
   SetMessageAllocatorFor_FindDuplicates(&find_duplicates_messages_);
 }
@@ -519,7 +517,7 @@ absl::Status LeadServiceImpl::DoListLeads(
       projection_db_->NewReader();
   ASSIGN_OR_RETURN(
       projections::LeadListPage page,
-      projections::ListLeads(*reader, *leads, query, &decoded_leads_));
+      projections::ListLeads(*reader, *leads, query, decoded_leads_));
   for (const std::shared_ptr<const projections::StoredLead>& stored :
        page.leads) {
     LeadToProto(stored->lead, stored->version, *response.add_leads());
@@ -587,7 +585,7 @@ absl::Status LeadServiceImpl::DoFindDuplicates(
       domain::SelectDuplicates(lead_id, matches);
   ASSIGN_OR_RETURN(
       std::vector<std::shared_ptr<const projections::StoredLead>> rows,
-      projections::ReadLeads(*reader, *leads, selected, &decoded_leads_));
+      projections::ReadLeads(*reader, *leads, selected, decoded_leads_));
   for (size_t i = 0; i < selected.size(); ++i) {
     if (rows[i] == nullptr) continue;
     v1::Duplicate* out = response.add_duplicates();

@@ -39,13 +39,16 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
   // with the workspace settings `settings` holds when it runs. Queries read
   // the "leads" and "duplicates" read models of `projection_db`, which
   // `read_models` keeps folded; `min_position` also waits for `scheduler`'s
-  // effects, so a follow-up shows with the write that caused it.
+  // effects, so a follow-up shows with the write that caused it. Pages of
+  // leads and duplicate lists decode their rows through `decoded_leads`;
+  // each row anew when it is nullptr.
   LeadServiceImpl(LeadCommandHandler* handler, const Clock* clock,
                   IdGenerator* ids, RpcEnv env,
                   const WorkspaceSettingsStore* settings,
                   projections::ProjectionRunner* read_models,
                   projections::ProjectionDb* projection_db,
-                  FollowUpScheduler* scheduler);
+                  FollowUpScheduler* scheduler,
+                  projections::DecodedLeadCache* decoded_leads);
 
   grpc::ServerUnaryReactor* CreateLead(
       grpc::CallbackServerContext* context,
@@ -193,8 +196,7 @@ class LeadServiceImpl final : public v1::LeadService::CallbackService {
   projections::ProjectionRunner* const read_models_;
   projections::ProjectionDb* const projection_db_;
   FollowUpScheduler* const scheduler_;
-  // The lead rows pages and duplicate lists read, decoded once.
-  projections::DecodedLeadCache decoded_leads_;
+  projections::DecodedLeadCache* const decoded_leads_;
 };
 
 }  // namespace leadledger::services

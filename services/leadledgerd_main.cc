@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -42,8 +43,31 @@ ABSL_FLAG(absl::Duration, timer_interval, absl::Seconds(1),
           "longest sleep of the scheduler's due-task timer");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "how long in-flight calls may run after a shutdown signal");
+ABSL_FLAG(int, row_cache_mb, 32,
+          "MiB of rows kept in memory as committed, for queries that read "
+          "them one at a time (0 to 65536; 0 reads each from RocksDB): one "
+          "cache for the lead list and one for the agenda, and one more for "
+          "each while it rebuilds");
+ABSL_FLAG(int, decoded_lead_cache_mb, 32,
+          "MiB of leads decoded from those rows, shared by the pages that "
+          "read the same rows again (0 to 65536; 0 decodes every row); "
+          "about 2 KiB a lead");
 
 namespace {
+
+// The bytes of flag `name`'s value in MiB; nullopt (after saying why) when it
+// is out of range.
+std::optional<size_t> CacheBytes(const char* name, int mib) {
+  constexpr int kMaxMib =
+      static_cast<int>(leadledger::services::kMaxCacheBytes >> 20);
+  if (mib < 0 || mib > kMaxMib) {
+    std::fprintf(stderr,
+                 "leadledgerd: --%s: must be between 0 and %d, got %d\n", name,
+                 kMaxMib, mib);
+    return std::nullopt;
+  }
+  return static_cast<size_t>(mib) << 20;
+}
 
 // Writes `port` to `path` via a temporary file and a rename, so a reader never
 // sees a partial number.
@@ -93,6 +117,15 @@ int main(int argc, char** argv) {
   options.query_threads = absl::GetFlag(FLAGS_query_workers);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.settings.leads_enabled = absl::GetFlag(FLAGS_leads_enabled);
+  const std::optional<size_t> row_cache_bytes =
+      CacheBytes("row_cache_mb", absl::GetFlag(FLAGS_row_cache_mb));
+  const std::optional<size_t> decoded_lead_cache_bytes = CacheBytes(
+      "decoded_lead_cache_mb", absl::GetFlag(FLAGS_decoded_lead_cache_mb));
+  if (!row_cache_bytes.has_value() || !decoded_lead_cache_bytes.has_value()) {
+    return 2;
+  }
+  options.row_cache_bytes = *row_cache_bytes;
+  options.decoded_lead_cache_bytes = *decoded_lead_cache_bytes;
   auto server = leadledger::services::LeadLedgerServer::Start(options);
   if (!server.ok()) {
     std::fprintf(stderr, "leadledgerd: %s\n",

@@ -42,6 +42,14 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   if (options.max_queued_calls < 1) {
     return absl::InvalidArgumentError("max_queued_calls: must be positive");
   }
+  if (options.row_cache_bytes > kMaxCacheBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("row_cache_bytes: must be at most ", kMaxCacheBytes));
+  }
+  if (options.decoded_lead_cache_bytes > kMaxCacheBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "decoded_lead_cache_bytes: must be at most ", kMaxCacheBytes));
+  }
   if (options.listen_address.empty()) {
     return absl::InvalidArgumentError("listen_address: must not be empty");
   }
@@ -72,11 +80,18 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
                                        std::move(store_options)));
   std::vector<projections::ProjectionSpec> read_models =
       projections::ReadModels({.zone = options.time_zone});
+  projections::ProjectionDbOptions projection_db_options =
+      projections::ProjectionDbOptionsFor(read_models);
+  projection_db_options.row_cache_bytes = options.row_cache_bytes;
   ASSIGN_OR_RETURN(
       server->projection_db_,
       projections::ProjectionDb::Open(
           (std::filesystem::path(options.data_dir) / "projections").string(),
-          projections::ProjectionDbOptionsFor(read_models)));
+          std::move(projection_db_options)));
+  if (options.decoded_lead_cache_bytes > 0) {
+    server->decoded_leads_ = std::make_unique<projections::DecodedLeadCache>(
+        options.decoded_lead_cache_bytes);
+  }
   server->read_models_ = std::make_unique<projections::ProjectionRunner>(
       server->store_.get(), server->projection_db_.get(),
       std::move(read_models),
@@ -114,7 +129,7 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   server->lead_service_ = std::make_unique<LeadServiceImpl>(
       server->handler_.get(), clock, ids, env, server->settings_.get(),
       server->read_models_.get(), server->projection_db_.get(),
-      server->scheduler_.get());
+      server->scheduler_.get(), server->decoded_leads_.get());
   server->task_service_ = std::make_unique<TaskServiceImpl>(
       TaskServiceDeps{.handler = server->handler_.get(),
                       .projection_db = server->projection_db_.get(),
@@ -133,7 +148,8 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
           .backups_dir =
               (std::filesystem::path(options.data_dir) / "backups").string(),
           .read_models = server->read_models_.get(),
-          .scheduler = server->scheduler_.get()},
+          .scheduler = server->scheduler_.get(),
+          .decoded_leads = server->decoded_leads_.get()},
       env);
   server->history_service_ = std::make_unique<HistoryServiceImpl>(
       server->store_.get(), server->handler_.get(), env, options.history);

@@ -66,7 +66,20 @@ struct ServerOptions {
   int max_queued_calls = 4096;
   // HistoryService's limits (concurrent subscriptions, ...).
   HistoryServiceOptions history;
+  // Memory for the rows queries read one at a time (leads, tasks), kept as
+  // committed (projections::RowCache): one cache of this size per keyspace of
+  // the lead list and of the agenda, so two more while both rebuild. 0 reads
+  // every row from RocksDB.
+  size_t row_cache_bytes = 32 << 20;
+  // Memory for leads decoded from those rows, shared by the pages that read
+  // the same bytes again (projections::DecodedLeadCache): at about 2 KiB a
+  // lead, the default holds some fifteen thousand. 0 decodes every row.
+  size_t decoded_lead_cache_bytes = 32 << 20;
 };
+
+// The most ServerOptions::row_cache_bytes and decoded_lead_cache_bytes may
+// ask for.
+inline constexpr size_t kMaxCacheBytes = size_t{64} << 30;
 
 // Thread-safe.
 class LeadLedgerServer {
@@ -104,6 +117,7 @@ class LeadLedgerServer {
   std::unique_ptr<RandomIdGenerator> owned_ids_;
   std::unique_ptr<eventstore::RocksDbEventStore> store_;
   std::unique_ptr<projections::ProjectionDb> projection_db_;
+  std::unique_ptr<projections::DecodedLeadCache> decoded_leads_;
   std::unique_ptr<projections::ProjectionRunner> read_models_;
   std::unique_ptr<LeadCommandHandler> handler_;
   std::unique_ptr<WorkspaceSettingsStore> settings_;

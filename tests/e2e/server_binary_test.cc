@@ -40,8 +40,9 @@ using ::testing::HasSubstr;
 // One leadledgerd process on an ephemeral port.
 class ServerProcess : public testing::ServerProcess {
  public:
-  ServerProcess(const testing::TempDir& dir, const std::string& data_dir)
-      : testing::ServerProcess(LEADLEDGERD_PATH, dir, data_dir) {}
+  ServerProcess(const testing::TempDir& dir, const std::string& data_dir,
+                const std::vector<std::string>& extra_args = {})
+      : testing::ServerProcess(LEADLEDGERD_PATH, dir, data_dir, extra_args) {}
 };
 
 std::unique_ptr<grpc::ClientContext> Context() {
@@ -100,6 +101,44 @@ TEST_F(ServerBinaryTest, LeadSurvivesARestartOfTheServer) {
   EXPECT_EQ(got.lead().display_name(), "Kitchen remodel");
   EXPECT_EQ(got.lead().email_normalized(), "ana@example.com");
   EXPECT_EQ(restarted.Terminate(), 0);
+}
+
+TEST_F(ServerBinaryTest, CacheSizesOutOfRangeStopTheServerNamingTheFlag) {
+  for (const std::string flag :
+       {"--row_cache_mb=-1", "--decoded_lead_cache_mb=65537"}) {
+    CommandResult result = RunCommand({LEADLEDGERD_PATH, "--listen=127.0.0.1:0",
+                                       "--data_dir=" + data_dir(), flag},
+                                      dir_.Sub("server.out"));
+    EXPECT_EQ(result.exit_code, 2) << flag << ": " << result.output;
+    EXPECT_THAT(result.output,
+                HasSubstr(flag.substr(0, flag.find('=')) + ": must be"));
+  }
+}
+
+TEST_F(ServerBinaryTest, LeadctlShowsWhatTheCachesOfTheirSizeDid) {
+  ServerProcess server(dir_, data_dir(),
+                       {"--row_cache_mb=3", "--decoded_lead_cache_mb=5"});
+  ASSERT_TRUE(server.WaitUntilServing()) << server.log();
+  const std::string address = server.address();
+  CommandResult created =
+      Leadctl(address, {"--json", "lead", "create", "--name=Roof"});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const std::string marker = "\"log_position\":\"";
+  const size_t at = created.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << created.output;
+  const size_t start = at + marker.size();
+  const std::string position =
+      created.output.substr(start, created.output.find('"', start) - start);
+  CommandResult listed =
+      Leadctl(address, {"lead", "list", "--min_position=" + position});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_THAT(listed.output, HasSubstr("Roof"));
+  CommandResult status = Leadctl(address, {"projections", "status"});
+  ASSERT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_THAT(status.output, HasSubstr("/3.0 MiB"));
+  EXPECT_THAT(status.output,
+              HasSubstr("decoded lead cache hits 0/1 (0.0%), 1 entries"));
+  EXPECT_THAT(status.output, HasSubstr("/5.0 MiB"));
 }
 
 TEST_F(ServerBinaryTest, LeadctlCreatesReadsAndChecksHealth) {
