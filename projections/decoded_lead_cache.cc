@@ -15,8 +15,7 @@ absl::StatusOr<std::shared_ptr<const StoredLead>> DecodeSharedLeadRow(
 }
 
 DecodedLeadCache::DecodedLeadCache(size_t capacity_bytes)
-    : capacity_bytes_(capacity_bytes),
-      generation_capacity_(capacity_bytes / kShards / 2) {}
+    : capacity_bytes_(capacity_bytes) {}
 
 size_t DecodedLeadCache::Charge(absl::string_view lead_id, const Entry& entry) {
   // The row twice (kept, and about as much again in the lead's strings), the
@@ -32,8 +31,9 @@ DecodedLeadCache::Shard& DecodedLeadCache::ShardOf(absl::string_view lead_id) {
 void DecodedLeadCache::Keep(Shard& shard, absl::string_view lead_id,
                             Entry entry) {
   const size_t charge = Charge(lead_id, entry);
-  if (charge > generation_capacity_) return;
-  if (shard.young.bytes + charge > generation_capacity_) {
+  const size_t generation_capacity = capacity_bytes_ / kShards / 2;
+  if (charge > generation_capacity) return;
+  if (shard.young.bytes + charge > generation_capacity) {
     shard.old = std::move(shard.young);
     shard.young = Generation();
   }

@@ -82,7 +82,6 @@ class DecodedLeadCache {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const size_t capacity_bytes_;
-  const size_t generation_capacity_;
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};

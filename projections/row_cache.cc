@@ -6,9 +6,7 @@
 
 namespace leadledger::projections {
 
-RowCache::RowCache(size_t capacity_bytes)
-    : capacity_bytes_(capacity_bytes),
-      shard_capacity_(capacity_bytes / kShards) {}
+RowCache::RowCache(size_t capacity_bytes) : capacity_bytes_(capacity_bytes) {}
 
 size_t RowCache::Charge(const Row& row) {
   // The node, its two strings and the index slot, roughly.
@@ -28,7 +26,7 @@ void RowCache::Erase(Shard& shard, RowList::iterator row) {
 void RowCache::Evict(Shard& shard) {
   // From the least recently used end; `it` stays valid as rows before it go.
   auto it = shard.rows.end();
-  while (shard.bytes > shard_capacity_ && it != shard.rows.begin()) {
+  while (shard.bytes > capacity_bytes_ / kShards && it != shard.rows.begin()) {
     const RowList::iterator row = std::prev(it);
     if (row->writers > 0) {
       it = row;

@@ -102,7 +102,6 @@ class RowCache {
   void Evict(Shard& shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   const size_t capacity_bytes_;
-  const size_t shard_capacity_;
   std::array<Shard, kShards> shards_;
   std::atomic<int> suspended_{0};
   std::atomic<uint64_t> hits_{0};
