@@ -218,6 +218,10 @@ absl::StatusOr<std::unique_ptr<RocksDbEventStore>> RocksDbEventStore::Open(
     return absl::InvalidArgumentError(
         "event store subscriber_buffer_events: must be positive");
   }
+  if (options.cached_heads < 2) {
+    return absl::InvalidArgumentError(
+        "event store cached_heads: must be at least 2");
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -324,7 +328,8 @@ RocksDbEventStore::RocksDbEventStore(
       head_position_(head_position),
       hub_([this](uint64_t from,
                   int max_count) { return Scan(from, max_count, {}); },
-           head_position, options_.subscriber_buffer_events) {}
+           head_position, options_.subscriber_buffer_events),
+      head_cache_(options_.cached_heads) {}
 
 RocksDbEventStore::~RocksDbEventStore() {
   {
@@ -467,11 +472,11 @@ absl::StatusOr<int64_t> RocksDbEventStore::StoredHead(
 
 absl::StatusOr<int64_t> RocksDbEventStore::CachedHead(
     const std::string& stream) {
-  if (auto it = head_cache_.find(stream); it != head_cache_.end()) {
-    return it->second;
+  if (std::optional<int64_t> cached = head_cache_.Find(stream)) {
+    return *cached;
   }
   absl::StatusOr<int64_t> stored = StoredHead(stream);
-  if (stored.ok()) head_cache_.emplace(stream, *stored);
+  if (stored.ok()) head_cache_.Set(stream, *stored);
   return stored;
 }
 
@@ -642,7 +647,9 @@ void RocksDbEventStore::CommitGroup(const std::vector<PendingAppend*>& group) {
     absl::Status written =
         FromRocks(db_->Write(write_options, &batch), "append to event log");
     if (written.ok()) {
-      for (auto& [stream, version] : new_heads) head_cache_[stream] = version;
+      for (auto& [stream, version] : new_heads) {
+        head_cache_.Set(stream, version);
+      }
       head_position_.store(next_position - 1, std::memory_order_release);
       hub_.Publish(next_position - 1, std::move(published));
     } else {

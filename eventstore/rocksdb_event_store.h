@@ -7,8 +7,9 @@
 // leads only once its delay is over (or another append queues behind it);
 // the first append without one leads at once, taking those ahead of it
 // along. Only the leader, one at a time,
-// assigns versions and positions, checking expected versions against an
-// in-memory cache of stream heads; positions are therefore gapless and in
+// assigns versions and positions, checking expected versions against a
+// bounded in-memory cache of stream heads (HeadCache) that falls back to
+// the heads column family; positions are therefore gapless and in
 // commit order. Idempotency records go into the same batch as the
 // events they answer for.
 //
@@ -45,6 +46,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "eventstore/event_store.h"
+#include "eventstore/head_cache.h"
 #include "eventstore/subscription_hub.h"
 
 namespace rocksdb {
@@ -69,6 +71,9 @@ struct RocksDbEventStoreOptions {
   // Events a live subscriber may have buffered before it is switched back to
   // reading from disk.
   size_t subscriber_buffer_events = 16384;
+  // Streams whose head the store keeps in memory (HeadCache), at least 2:
+  // the leads being worked on. Appends to others read their head from disk.
+  size_t cached_heads = 1 << 18;
   // RocksDB environment; the default one when null. Tests pass one that
   // injects I/O faults. Must outlive the store.
   rocksdb::Env* env = nullptr;
@@ -167,7 +172,7 @@ class RocksDbEventStore final : public EventStore {
   int expedite_count_ ABSL_GUARDED_BY(queue_mu_) = 0;
 
   // Used only by the group leader; leaders take turns under queue_mu_.
-  absl::flat_hash_map<std::string, int64_t> head_cache_;
+  HeadCache head_cache_;
   // Set by a leader after a failed write; every later append fails fast.
   absl::Mutex failure_mu_;
   absl::Status write_failure_ ABSL_GUARDED_BY(failure_mu_);

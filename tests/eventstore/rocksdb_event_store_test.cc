@@ -512,6 +512,50 @@ TEST(RocksDbEventStoreOpenTest, RefusesAnotherSchemaVersion) {
                        HasSubstr("schema version 99")));
 }
 
+TEST(RocksDbEventStoreHeadsTest, AHeadTheCacheForgotIsCheckedAgainstTheDisk) {
+  leadledger::testing::TempDir dir;
+  auto opened =
+      RocksDbEventStore::Open({.path = dir.Sub("log"), .cached_heads = 2});
+  ASSERT_THAT(opened, IsOk());
+  RocksDbEventStore& store = **opened;
+  ASSERT_THAT(
+      store.Append(OneStream("first", ExpectedVersion::NoStream(), {"0"})),
+      IsOk());
+  // Enough other streams for the cache to forget the first one.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_THAT(store.Append(OneStream(absl::StrCat("other-", i),
+                                       ExpectedVersion::NoStream(), {"0"})),
+                IsOk());
+  }
+  EXPECT_THAT(
+      store.Append(OneStream("first", ExpectedVersion::NoStream(), {"x"})),
+      StatusIs(absl::StatusCode::kAborted, HasSubstr("current version 0")));
+  ASSERT_THAT(
+      store.Append(OneStream("first", ExpectedVersion::Exactly(0), {"1"})),
+      IsOk());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_THAT(store.Append(OneStream(absl::StrCat("other-", i),
+                                       ExpectedVersion::Exactly(0), {"1"})),
+                IsOk());
+  }
+  EXPECT_THAT(
+      store.Append(OneStream("first", ExpectedVersion::Exactly(0), {"x"})),
+      StatusIs(absl::StatusCode::kAborted, HasSubstr("current version 1")));
+  ASSERT_THAT(
+      store.Append(OneStream("first", ExpectedVersion::Exactly(1), {"2"})),
+      IsOk());
+  auto events = store.ReadStream("first", {});
+  ASSERT_THAT(events, IsOk());
+  EXPECT_THAT(PayloadsOf(*events), ElementsAre("0", "1", "2"));
+}
+
+TEST(RocksDbEventStoreOpenTest, RefusesACacheOfFewerThanTwoHeads) {
+  leadledger::testing::TempDir dir;
+  EXPECT_THAT(
+      RocksDbEventStore::Open({.path = dir.Sub("log"), .cached_heads = 1}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cached_heads")));
+}
+
 TEST(RocksDbEventStoreOpenTest, RefusesAnEmptyPathAndALockedDirectory) {
   EXPECT_THAT(RocksDbEventStore::Open({.path = ""}),
               StatusIs(absl::StatusCode::kInvalidArgument));
