@@ -29,6 +29,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
+#include "rocksdb/table_properties.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/write_batch.h"
 
@@ -108,6 +109,12 @@ rocksdb::ColumnFamilyOptions KeyspaceOptions(
   // rich in deletions (an agenda's closed tasks) is marked for compaction
   // again at every level it passes, and rewritten once per level.
   options.level_compaction_dynamic_level_bytes = true;
+  // No filters in the last level, which holds nearly all the rows: a filter
+  // holds 10 bits a key and stays in memory with its file, so the memory of
+  // a server, and of a rebuild, would grow with the log. Queries read rows
+  // that exist (a filter only saves the search for a missing key) and scan
+  // index ranges (which filters do not serve).
+  options.optimize_filters_for_hits = true;
   options.table_properties_collector_factories.push_back(
       rocksdb::NewCompactOnDeletionCollectorFactory(kDeletionWindow,
                                                     kDeletionTrigger));
@@ -1141,6 +1148,12 @@ KeyspaceStats ProjectionDb::Stats(const Keyspace& keyspace) {
   }
   stats.auto_compactions =
       !db_->GetOptions(keyspace.handle_).disable_auto_compactions;
+  rocksdb::TablePropertiesCollection tables;
+  if (db_->GetPropertiesOfAllTables(keyspace.handle_, &tables).ok()) {
+    for (const auto& [file, properties] : tables) {
+      stats.filter_bytes += properties->filter_size;
+    }
+  }
   return stats;
 }
 

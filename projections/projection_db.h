@@ -157,6 +157,9 @@ struct KeyspaceStats {
   std::vector<int> files_per_level;
   // Whether RocksDB compacts it on its own (off while a shadow is filled).
   bool auto_compactions = false;
+  // Bytes of the files' filters, which RocksDB holds in memory beside each
+  // open file.
+  uint64_t filter_bytes = 0;
 };
 
 // The writes of one commit, over any number of keyspaces.

@@ -622,14 +622,19 @@ TEST_F(ProjectionRunnerTest, ARebuildFillsAnUncompactedShadowThenCompactsIt) {
                   },
                   [] { return false; }),
               IsOk());
-  // Commits of 16 events: the shadow takes many files, none compacted.
+  // Commits of 16 events: the shadow takes many files, none compacted, each
+  // with the filter reads of level 0 need.
   ASSERT_FALSE(while_filled.empty());
   EXPECT_FALSE(while_filled.back().auto_compactions);
   EXPECT_GT(while_filled.back().table_files, 5);
+  EXPECT_GT(while_filled.back().filter_bytes, 0u);
   const KeyspaceStats promoted = db_->Stats(*db_->Live("bulk_ledger"));
   EXPECT_TRUE(promoted.auto_compactions);
   EXPECT_EQ(promoted.sorted_runs, 1);
   EXPECT_EQ(promoted.level0_files, 0);
+  // One run in the last level, where rows are read only by key and exist:
+  // no filter there, so the memory the files hold does not grow with them.
+  EXPECT_EQ(promoted.filter_bytes, 0u);
   Append(3);
   WaitFolded("bulk_ledger");
   EXPECT_EQ(Rows("bulk_ledger"), FoldFromScratch());
