@@ -51,6 +51,16 @@ std::unique_ptr<grpc::ClientContext> Context() {
   return context;
 }
 
+// The "--min_position=P" that reads what a `leadctl --json` mutation, whose
+// output is `json`, wrote; "" when the output names no log position.
+std::string MinPositionAfter(const std::string& json) {
+  const std::string marker = "\"log_position\":\"";
+  const size_t at = json.find(marker);
+  if (at == std::string::npos) return "";
+  const size_t start = at + marker.size();
+  return "--min_position=" + json.substr(start, json.find('"', start) - start);
+}
+
 class ServerBinaryTest : public ::testing::Test {
  protected:
   std::string data_dir() const { return dir_.Sub("data"); }
@@ -123,14 +133,9 @@ TEST_F(ServerBinaryTest, LeadctlShowsWhatTheCachesOfTheirSizeDid) {
   CommandResult created =
       Leadctl(address, {"--json", "lead", "create", "--name=Roof"});
   ASSERT_EQ(created.exit_code, 0) << created.output;
-  const std::string marker = "\"log_position\":\"";
-  const size_t at = created.output.find(marker);
-  ASSERT_NE(at, std::string::npos) << created.output;
-  const size_t start = at + marker.size();
-  const std::string position =
-      created.output.substr(start, created.output.find('"', start) - start);
-  CommandResult listed =
-      Leadctl(address, {"lead", "list", "--min_position=" + position});
+  const std::string min_position = MinPositionAfter(created.output);
+  ASSERT_NE(min_position, "") << created.output;
+  CommandResult listed = Leadctl(address, {"lead", "list", min_position});
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_THAT(listed.output, HasSubstr("Roof"));
   CommandResult status = Leadctl(address, {"projections", "status"});
@@ -347,13 +352,8 @@ TEST_F(ServerBinaryTest, LeadctlImportsListsFindsDuplicatesAndConverts) {
   CommandResult imported = Leadctl(address, {"--json", "lead", "import", file});
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
   // The log position of the import, for reads that must see it.
-  const std::string marker = "\"log_position\":\"";
-  const size_t at = imported.output.find(marker);
-  ASSERT_NE(at, std::string::npos) << imported.output;
-  const size_t start = at + marker.size();
-  const std::string position =
-      imported.output.substr(start, imported.output.find('"', start) - start);
-  const std::string min_position = "--min_position=" + position;
+  const std::string min_position = MinPositionAfter(imported.output);
+  ASSERT_NE(min_position, "") << imported.output;
 
   CommandResult listed = Leadctl(address, {"lead", "list", min_position});
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
