@@ -24,6 +24,7 @@
 #include "leadledger/v1/history_service.grpc.pb.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "services/server.h"
+#include "tests/testing/loopback_channel.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -75,9 +76,7 @@ class HistoryServiceTest : public ::testing::Test {
     auto server = LeadLedgerServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials());
+    auto channel = testing::LoopbackChannel(server_->port());
     leads_ = v1::LeadService::NewStub(channel);
     history_ = v1::HistoryService::NewStub(channel);
   }

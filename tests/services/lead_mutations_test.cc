@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "services/server.h"
+#include "tests/testing/loopback_channel.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -37,9 +38,7 @@ class LeadMutationsTest : public ::testing::Test {
     auto server = LeadLedgerServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    stub_ = v1::LeadService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials()));
+    stub_ = v1::LeadService::NewStub(testing::LoopbackChannel(server_->port()));
   }
 
   static std::unique_ptr<grpc::ClientContext> Context() {

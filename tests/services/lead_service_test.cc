@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "leadledger/v1/lead_service.grpc.pb.h"
 #include "services/server.h"
+#include "tests/testing/loopback_channel.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -41,8 +42,7 @@ class LeadServiceTest : public ::testing::Test {
     auto server = LeadLedgerServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    channel_ = testing::LoopbackChannel(server_->port());
     stub_ = v1::LeadService::NewStub(channel_);
   }
 

@@ -16,6 +16,7 @@
 #include "leadledger/v1/task_service.grpc.pb.h"
 #include "services/server.h"
 #include "tests/testing/lead_history.h"
+#include "tests/testing/loopback_channel.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -38,9 +39,7 @@ class ProjectionAdminTest : public ::testing::Test {
     auto server = LeadLedgerServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials());
+    auto channel = testing::LoopbackChannel(server_->port());
     admin_ = v1::AdminService::NewStub(channel);
     tasks_ = v1::TaskService::NewStub(channel);
     // Histories written straight to the log, as if by many clients.

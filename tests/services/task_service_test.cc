@@ -23,6 +23,7 @@
 #include "leadledger/v1/task_service.grpc.pb.h"
 #include "services/lead_command_handler.h"
 #include "services/server.h"
+#include "tests/testing/loopback_channel.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -68,9 +69,7 @@ class TaskServiceTest : public ::testing::Test {
     auto server = LeadLedgerServer::Start(options);
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials());
+    auto channel = testing::LoopbackChannel(server_->port());
     leads_ = v1::LeadService::NewStub(channel);
     tasks_ = v1::TaskService::NewStub(channel);
   }
