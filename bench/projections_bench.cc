@@ -158,7 +158,7 @@ int RebuildChild(const std::string& dir) {
   projections::ProjectionRunner runner(
       store.get(), db->get(), projections::ReadModels({}),
       projections::ProjectionRunnerOptions{
-          .bulk_fold_hook = services::PurgeInBackgroundDuringBulkFolds});
+          .bulk_fold_hooks = services::AllocatorTuningForBulkFolds()});
   Check(runner.Start(), "start");
   Check(
       runner.WaitUntilFolded({}, store->HeadPosition(), absl::InfiniteFuture()),
@@ -286,7 +286,7 @@ int Run() {
     projections::ProjectionRunner runner(
         store.get(), db->get(), projections::ReadModels({}),
         projections::ProjectionRunnerOptions{
-            .bulk_fold_hook = services::PurgeInBackgroundDuringBulkFolds});
+            .bulk_fold_hooks = services::AllocatorTuningForBulkFolds()});
     const absl::Time fold_start = absl::Now();
     Check(runner.Start(), "start");
     Check(runner.WaitUntilFolded({}, store->HeadPosition(),

@@ -8,12 +8,16 @@ namespace leadledger::projections {
 
 LogPrefetcher::LogPrefetcher(eventstore::EventStore* store,
                              uint64_t from_position, int chunk_events,
-                             int max_chunks, uint64_t last_position)
+                             int max_chunks, uint64_t last_position,
+                             const std::function<void()>& thread_started)
     : store_(store),
       chunk_events_(chunk_events),
       last_position_(last_position),
       max_chunks_(static_cast<size_t>(max_chunks < 1 ? 1 : max_chunks)) {
-  reader_ = std::thread([this, from_position] { Read(from_position); });
+  reader_ = std::thread([this, from_position, thread_started] {
+    if (thread_started) thread_started();
+    Read(from_position);
+  });
 }
 
 LogPrefetcher::~LogPrefetcher() {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <thread>
@@ -33,12 +34,18 @@ struct EventChunk {
 
 class LogPrefetcher {
  public:
+  // A last position that reads until a read finds nothing new.
+  static constexpr uint64_t kToTheHead = std::numeric_limits<uint64_t>::max();
+
   // Starts reading `store` (which must outlive this) at `from_position`,
   // `chunk_events` events per read, and stops after `last_position`: a
   // reader that must finish sets it, since appends may outpace its reads.
+  // The reading thread calls `thread_started`, if set, before anything
+  // else.
   LogPrefetcher(eventstore::EventStore* store, uint64_t from_position,
                 int chunk_events, int max_chunks,
-                uint64_t last_position = std::numeric_limits<uint64_t>::max());
+                uint64_t last_position = kToTheHead,
+                const std::function<void()>& thread_started = nullptr);
   ~LogPrefetcher();
   LogPrefetcher(const LogPrefetcher&) = delete;
   LogPrefetcher& operator=(const LogPrefetcher&) = delete;

@@ -438,7 +438,11 @@ class BulkRowBatch final : public RowBatch {
 
 class RocksCommit final : public ProjectionCommit {
  public:
-  RocksCommit(rocksdb::DB* db, CommitMode mode) : db_(db), mode_(mode) {}
+  RocksCommit(rocksdb::DB* db, CommitMode mode,
+              std::function<void()> writer_thread_started)
+      : db_(db),
+        mode_(mode),
+        writer_thread_started_(std::move(writer_thread_started)) {}
 
   using ProjectionCommit::Rows;
   RowBatch& Rows(const KeyspaceRef& keyspace, int shard) override {
@@ -461,6 +465,9 @@ class RocksCommit final : public ProjectionCommit {
   }
 
   CommitMode mode() const { return mode_; }
+  const std::function<void()>& writer_thread_started() const {
+    return writer_thread_started_;
+  }
   // kNormal commits: the batch to write, with the writes read back through
   // Rows in it.
   rocksdb::WriteBatch* batch() {
@@ -510,6 +517,7 @@ class RocksCommit final : public ProjectionCommit {
 
   rocksdb::DB* db_;
   const CommitMode mode_;
+  const std::function<void()> writer_thread_started_;
   // kNormal commits: every write, in one batch.
   rocksdb::WriteBatch batch_;
   std::map<const Keyspace*, NormalRows> normal_;
@@ -1010,8 +1018,10 @@ absl::StatusOr<uint64_t> ProjectionDb::Checkpoint(const Keyspace& keyspace) {
   return DecodeBigEndian(value);
 }
 
-std::unique_ptr<ProjectionCommit> ProjectionDb::NewCommit(CommitMode mode) {
-  return std::make_unique<RocksCommit>(db_.get(), mode);
+std::unique_ptr<ProjectionCommit> ProjectionDb::NewCommit(
+    CommitMode mode, std::function<void()> writer_thread_started) {
+  return std::make_unique<RocksCommit>(db_.get(), mode,
+                                       std::move(writer_thread_started));
 }
 
 absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
@@ -1066,8 +1076,9 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
   };
   std::vector<std::thread> helpers;
   for (size_t i = 1; i < written.size(); ++i) {
-    helpers.emplace_back([&write_file, i] {
+    helpers.emplace_back([&write_file, &rocks, i] {
       eventstore::DisableRocksDbPerfCountersOnThisThread();
+      if (rocks.writer_thread_started()) rocks.writer_thread_started()();
       write_file(i);
     });
   }

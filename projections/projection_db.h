@@ -249,8 +249,11 @@ class ProjectionDb {
   // The checkpoint committed in `keyspace`: 0 before any commit.
   [[nodiscard]] absl::StatusOr<uint64_t> Checkpoint(const Keyspace& keyspace);
 
+  // A kBulk commit writes its table files on threads of its own besides the
+  // caller's; each calls `writer_thread_started`, if set, first.
   std::unique_ptr<ProjectionCommit> NewCommit(
-      CommitMode mode = CommitMode::kNormal);
+      CommitMode mode = CommitMode::kNormal,
+      std::function<void()> writer_thread_started = nullptr);
   // Writes `commit` atomically.
   // Errors: UNAVAILABLE on I/O errors (nothing of the commit is applied).
   [[nodiscard]] absl::Status Write(ProjectionCommit& commit);

@@ -120,16 +120,21 @@ ProjectionRunner::ProjectionRunner(eventstore::EventStore* store,
 ProjectionRunner::~ProjectionRunner() { Stop(); }
 
 void ProjectionRunner::BulkFoldStarted() {
-  absl::MutexLock lock(&bulk_folds_mu_);
-  if (bulk_folds_++ == 0 && options_.bulk_fold_hook) {
-    options_.bulk_fold_hook(true);
+  {
+    absl::MutexLock lock(&bulk_folds_mu_);
+    if (bulk_folds_++ == 0 && options_.bulk_fold_hooks.folding) {
+      options_.bulk_fold_hooks.folding(true);
+    }
+  }
+  if (options_.bulk_fold_hooks.thread_started) {
+    options_.bulk_fold_hooks.thread_started();
   }
 }
 
 void ProjectionRunner::BulkFoldEnded() {
   absl::MutexLock lock(&bulk_folds_mu_);
-  if (--bulk_folds_ == 0 && options_.bulk_fold_hook) {
-    options_.bulk_fold_hook(false);
+  if (--bulk_folds_ == 0 && options_.bulk_fold_hooks.folding) {
+    options_.bulk_fold_hooks.folding(false);
   }
 }
 
@@ -318,7 +323,8 @@ void ProjectionRunner::CatchUpInBulk() {
   {
     BulkFoldStarted();
     LogPrefetcher prefetcher(store_, from, options_.rebuild_batch_events,
-                             kPrefetchChunks);
+                             kPrefetchChunks, LogPrefetcher::kToTheHead,
+                             options_.bulk_fold_hooks.thread_started);
     folded = FoldInBulk(prefetcher, targets, &fold_mu_, begin_interval,
                         committed, [this] { return stop_requested_.load(); });
     BulkFoldEnded();
@@ -354,8 +360,8 @@ absl::Status ProjectionRunner::FoldInBulk(
     if (interval_lock != nullptr) lock.emplace(interval_lock);
     begin_interval();
     if (targets.empty()) return absl::OkStatus();
-    std::unique_ptr<ProjectionCommit> commit =
-        db_->NewCommit(CommitMode::kBulk);
+    std::unique_ptr<ProjectionCommit> commit = db_->NewCommit(
+        CommitMode::kBulk, options_.bulk_fold_hooks.thread_started);
     // Each target folds into its own keyspace's rows: the targets fold side
     // by side, each on a thread of its own.
     std::vector<RowBatch*> rows;
@@ -373,6 +379,9 @@ absl::Status ProjectionRunner::FoldInBulk(
     std::atomic<bool> failed = false;
     auto fold = [&](size_t i) {
       eventstore::DisableRocksDbPerfCountersOnThisThread();
+      if (options_.bulk_fold_hooks.thread_started) {
+        options_.bulk_fold_hooks.thread_started();
+      }
       BulkTarget& target = targets[i];
       const int shards = target.state->spec.bulk_shards;
       for (size_t k = 0;; ++k) {
@@ -802,7 +811,8 @@ absl::Status ProjectionRunner::RebuildSelected(
     {
       BulkFoldStarted();
       LogPrefetcher prefetcher(store_, from, options_.rebuild_batch_events,
-                               kPrefetchChunks, head_at_start);
+                               kPrefetchChunks, head_at_start,
+                               options_.bulk_fold_hooks.thread_started);
       folded = FoldInBulk(prefetcher, bulk, nullptr, begin_interval, committed,
                           [&] { return cancelled() || stop_requested_; });
       BulkFoldEnded();

@@ -79,6 +79,17 @@ struct ProjectionStatus {
   std::optional<CacheStats> row_cache;
 };
 
+struct BulkFoldHooks {
+  // Called with true when the runner starts folding in bulk (a rebuild, a
+  // catch-up) and with false once no bulk fold runs any more, never twice
+  // in a row with the same value.
+  std::function<void(bool folding)> folding;
+  // Called first on every thread that works for a bulk fold: the thread
+  // that runs it, the threads that fold each commit, the one that reads the
+  // log ahead and those that write the commit's table files.
+  std::function<void()> thread_started;
+};
+
 struct ProjectionRunnerOptions {
   // Longest wait for new events before the follower looks at its state
   // again (stop requests, retries).
@@ -92,12 +103,10 @@ struct ProjectionRunnerOptions {
   // head to catch up in bulk.
   int bulk_commit_events = 32768;
   uint64_t bulk_lag_events = 20000;
-  // Called with true when the runner starts folding in bulk (a rebuild, a
-  // catch-up) and with false once no bulk fold runs any more, never twice
-  // in a row with the same value. A bulk fold allocates and frees tens of
-  // MiB per commit: the process may tune its allocator for that while it
-  // lasts (see services/allocator_tuning.h).
-  std::function<void(bool folding)> bulk_fold_hook;
+  // What the process does around bulk folds, which allocate and free tens
+  // of MiB per commit on threads started for each commit: it may tune its
+  // allocator for them while they last (see services/allocator_tuning.h).
+  BulkFoldHooks bulk_fold_hooks;
 };
 
 class ProjectionRunner {
@@ -223,8 +232,9 @@ class ProjectionRunner {
       const std::function<void(const RebuildProgress&)>& progress,
       const std::function<bool()>& cancelled);
   void RebuildInBackground(std::vector<std::string> names);
-  // Count the bulk folds running, calling options_.bulk_fold_hook when the
-  // first starts and the last ends.
+  // Count the bulk folds running, calling options_.bulk_fold_hooks.folding
+  // when the first starts and the last ends. The calling thread runs the
+  // fold: BulkFoldStarted calls bulk_fold_hooks.thread_started on it.
   void BulkFoldStarted();
   void BulkFoldEnded();
 

@@ -95,8 +95,8 @@ absl::StatusOr<std::unique_ptr<LeadLedgerServer>> LeadLedgerServer::Start(
   server->read_models_ = std::make_unique<projections::ProjectionRunner>(
       server->store_.get(), server->projection_db_.get(),
       std::move(read_models),
-      projections::ProjectionRunnerOptions{
-          .bulk_fold_hook = PurgeInBackgroundDuringBulkFolds});
+      projections::ProjectionRunnerOptions{.bulk_fold_hooks =
+                                               AllocatorTuningForBulkFolds()});
   server->handler_ =
       std::make_unique<LeadCommandHandler>(server->store_.get(), ids);
   ASSIGN_OR_RETURN(server->settings_,

@@ -108,37 +108,54 @@ TEST_F(BulkFoldTest, LargeBulkCommitsAgreeWithTheBatchByBatchFold) {
       "");
 }
 
-// The hook hears of a bulk catch-up and of a rebuild, each once started and
-// once ended; a follower folding batch by batch never calls it.
-TEST_F(BulkFoldTest, TheBulkFoldHookBracketsEachBulkFold) {
+// The hooks hear of a bulk catch-up and of a rebuild, each once started and
+// once ended, and of the threads each starts; a follower folding batch by
+// batch never calls them.
+TEST_F(BulkFoldTest, TheBulkFoldHooksBracketEachBulkFold) {
   testing::LeadHistory generated(3, absl::FromUnixSeconds(1'800'000'000), "g-");
   ASSERT_THAT(generated.Append(*store_, 2000, 100).status(), IsOk());
   absl::Mutex mu;
   std::vector<bool> calls;
-  auto record = [&](bool folding) {
-    absl::MutexLock lock(&mu);
-    calls.push_back(folding);
-  };
+  int threads = 0;
+  const BulkFoldHooks hooks{.folding =
+                                [&](bool folding) {
+                                  absl::MutexLock lock(&mu);
+                                  calls.push_back(folding);
+                                },
+                            .thread_started =
+                                [&] {
+                                  absl::MutexLock lock(&mu);
+                                  ++threads;
+                                }};
   auto calls_now = [&] {
     absl::MutexLock lock(&mu);
-    return calls;
+    return std::make_pair(calls, threads);
   };
+  using ::testing::ElementsAre;
+  using ::testing::Ge;
+  using ::testing::IsEmpty;
+  using ::testing::Pair;
 
   Fold("batch",
        {.bulk_lag_events = std::numeric_limits<uint64_t>::max(),
-        .bulk_fold_hook = record},
+        .bulk_fold_hooks = hooks},
        /*rebuild=*/false);
-  EXPECT_THAT(calls_now(), ::testing::IsEmpty());
+  EXPECT_THAT(calls_now(), Pair(IsEmpty(), 0));
 
-  Fold("bulk", {.bulk_lag_events = 0, .bulk_fold_hook = record},
+  // The follower, the log's reader, and a fold thread for each read model
+  // and shard (four), of which all but one write their table file on
+  // another thread.
+  Fold("bulk", {.bulk_lag_events = 0, .bulk_fold_hooks = hooks},
        /*rebuild=*/false);
-  EXPECT_THAT(calls_now(), ::testing::ElementsAre(true, false));
+  EXPECT_THAT(calls_now(), Pair(ElementsAre(true, false), Ge(2 + 4 + 3)));
+  const int after_catch_up = calls_now().second;
 
   Fold("rebuilt",
        {.bulk_lag_events = std::numeric_limits<uint64_t>::max(),
-        .bulk_fold_hook = record},
+        .bulk_fold_hooks = hooks},
        /*rebuild=*/true);
-  EXPECT_THAT(calls_now(), ::testing::ElementsAre(true, false, true, false));
+  EXPECT_THAT(calls_now(), Pair(ElementsAre(true, false, true, false),
+                                Ge(after_catch_up + 2 + 4 + 3)));
 }
 
 // Records what reaches the store, in order.

@@ -1,7 +1,9 @@
 #include "projections/log_prefetcher.h"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -59,6 +61,25 @@ TEST_F(LogPrefetcherTest, StopsAtItsLastPositionWhateverFollows) {
   LogPrefetcher prefetcher(store_.get(), 2, 3, 2, 6);
   EXPECT_EQ(Drain(prefetcher),
             (std::vector<std::vector<uint64_t>>{{2, 3, 4}, {5, 6}}));
+}
+
+TEST_F(LogPrefetcherTest, ItsThreadStartsWithTheHookBeforeReading) {
+  std::atomic<int> hooked = 0;
+  std::thread::id hooked_thread;
+  // The first chunk is read after the hook returns, so the test reads
+  // `hooked_thread` after the hook wrote it.
+  LogPrefetcher prefetcher(store_.get(), 1, 4, 2, LogPrefetcher::kToTheHead,
+                           [&] {
+                             hooked_thread = std::this_thread::get_id();
+                             ++hooked;
+                           });
+  auto first = prefetcher.Next();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ((*first)->events.size(), 4u);
+  EXPECT_EQ(hooked.load(), 1);
+  EXPECT_NE(hooked_thread, std::this_thread::get_id());
+  EXPECT_EQ(Drain(prefetcher).size(), 2u);
+  EXPECT_EQ(hooked.load(), 1);
 }
 
 TEST_F(LogPrefetcherTest, ALastPositionBeforeTheFirstReadsNothing) {

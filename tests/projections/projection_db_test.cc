@@ -6,12 +6,14 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/perf_context.h"
@@ -255,6 +257,40 @@ TEST_F(ProjectionDbCacheTest, ReopenedKeyspacesKeepTheirCaches) {
   std::unique_ptr<ProjectionReader> reader = db_->NewReader();
   EXPECT_EQ(Get(*reader, "r/a"), "2");
   EXPECT_EQ(live_->row_cache()->GetStats().hits, 1u);
+}
+
+// A bulk commit's table files beyond the first are written on threads of
+// their own, each of which starts with the commit's hook.
+TEST(ProjectionDbTest, ABulkCommitsWriterThreadsStartWithItsHook) {
+  testing::TempDir dir;
+  auto db = ProjectionDb::Open(dir.Sub("projections"));
+  ASSERT_THAT(db.status(), IsOk());
+  std::vector<KeyspaceRef> keyspaces;
+  for (const char* name : {"p", "q", "r"}) {
+    auto live = (*db)->CreateLive(name, 1);
+    ASSERT_THAT(live.status(), IsOk());
+    keyspaces.push_back(*live);
+  }
+  absl::Mutex mu;
+  std::set<std::thread::id> hooked;
+  std::unique_ptr<ProjectionCommit> commit =
+      (*db)->NewCommit(CommitMode::kBulk, [&] {
+        absl::MutexLock lock(&mu);
+        hooked.insert(std::this_thread::get_id());
+      });
+  for (const KeyspaceRef& keyspace : keyspaces) {
+    commit->Rows(keyspace, 0).Put("k/a", "1");
+    commit->Rows(keyspace, 1).Put("k/b", "2");
+  }
+  ASSERT_THAT((*db)->Write(*commit), IsOk());
+  // Six files: five writers besides this thread.
+  EXPECT_EQ(hooked.size(), 5u);
+  EXPECT_FALSE(hooked.contains(std::this_thread::get_id()));
+  std::unique_ptr<ProjectionReader> reader = (*db)->NewReader();
+  for (const KeyspaceRef& keyspace : keyspaces) {
+    EXPECT_THAT(reader->Get(*keyspace, "k/b"),
+                IsOkAndHolds(Optional(std::string("2"))));
+  }
 }
 
 TEST(ProjectionDbTest, KeyspacesOfOtherProjectionsHaveNoCache) {

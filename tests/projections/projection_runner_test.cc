@@ -151,11 +151,16 @@ class StreamCountProjection final : public Projection {
   std::map<std::string, int64_t> pending_;
 };
 
+// Set on the threads that started with BulkFoldHooks::thread_started.
+thread_local bool thread_hooked = false;
+
 // Counts the events folded on threads where RocksDB counts into its perf
-// context, and all the events folded.
+// context, on threads that did not start with the bulk fold hooks'
+// thread_started, and all the events folded.
 struct PerfCountingProbe {
   std::atomic<int> folded = 0;
   std::atomic<int> folded_counting = 0;
+  std::atomic<int> folded_unhooked = 0;
 };
 
 class PerfCountingProjection final : public Projection {
@@ -169,6 +174,7 @@ class PerfCountingProjection final : public Projection {
     if (eventstore::RocksDbPerfCountersEnabledOnThisThread()) {
       ++probe_->folded_counting;
     }
+    if (!thread_hooked) ++probe_->folded_unhooked;
     rows.Put(absl::StrCat("e/", event.position), event.payload);
     return absl::OkStatus();
   }
@@ -496,6 +502,38 @@ TEST_F(ProjectionRunnerTest, FoldsRunOnThreadsThatDoNotCountIntoRocksDb) {
   EXPECT_GE(bulk->folded.load(), 90);
   EXPECT_EQ(live->folded_counting.load(), 0);
   EXPECT_EQ(bulk->folded_counting.load(), 0);
+}
+
+TEST_F(ProjectionRunnerTest, EveryThreadOfABulkFoldStartsWithTheThreadHook) {
+  auto bulk = std::make_shared<PerfCountingProbe>();
+  std::atomic<int> hooked_threads = 0;
+  std::atomic<int> hooked_on_this_thread = 0;
+  const std::thread::id test_thread = std::this_thread::get_id();
+  ProjectionRunnerOptions options = TestOptions();
+  options.bulk_fold_hooks.thread_started = [&] {
+    thread_hooked = true;
+    ++hooked_threads;
+    if (std::this_thread::get_id() == test_thread) ++hooked_on_this_thread;
+  };
+  // Behind: a bulk catch-up on the follower, of streams that both shards
+  // fold.
+  for (int stream = 0; stream < 8; ++stream) Append(5, absl::StrCat(stream));
+  StartRunner({PerfCounting(bulk, true, 2, 1)}, options);
+  WaitFolded("bulk_probe");
+  ASSERT_EQ(bulk->folded.load(), 40);
+  EXPECT_EQ(bulk->folded_unhooked.load(), 0);
+  // The follower, the log's reader, and in each commit a fold thread per
+  // shard and a writer for the second shard's table file.
+  EXPECT_GE(hooked_threads.load(), 2 + 2 + 1);
+  EXPECT_EQ(hooked_on_this_thread.load(), 0);
+  // A rebuild runs on the caller's thread, which is hooked too.
+  ASSERT_THAT(runner_->Rebuild(
+                  {}, [](const RebuildProgress&) {}, [] { return false; }),
+              IsOk());
+  EXPECT_EQ(bulk->folded.load(), 80);
+  EXPECT_EQ(bulk->folded_unhooked.load(), 0);
+  EXPECT_EQ(hooked_on_this_thread.load(), 1);
+  thread_hooked = false;
 }
 
 TEST_F(ProjectionRunnerTest, CatchesUpInBulkThenFollowsBatchByBatch) {
