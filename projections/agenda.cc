@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "domain/overloaded.h"
 #include "domain/status_macros.h"
@@ -22,6 +23,13 @@ constexpr uint64_t kNoDueTime = 0xffffffffffffffff;
 
 std::string TaskKey(absl::string_view lead_id, absl::string_view task_id) {
   return absl::StrCat("t/", lead_id, absl::string_view("\0", 1), task_id);
+}
+
+// The "t/<lead id>\0" a merged-away lead's tasks are scanned by.
+size_t LeadTasksPrefixLength(absl::string_view key) {
+  if (!absl::StartsWith(key, "t/")) return 0;
+  const size_t end = key.find('\0');
+  return end == absl::string_view::npos ? 0 : end + 1;
 }
 
 std::string NameKey(absl::string_view lead_id) {
@@ -209,6 +217,7 @@ ProjectionSpec AgendaSpec(absl::TimeZone zone) {
       // Tasks come and go: their index entries' puts and deletions should
       // meet in flushes.
       .memtable_bytes = 2 << 20,
+      .scan_prefix_length = LeadTasksPrefixLength,
       .make = [zone] { return std::make_unique<AgendaProjection>(zone); }};
 }
 

@@ -136,6 +136,13 @@ struct ProjectionSpec {
   // key alone in its run (a unique value) is better written anywhere.
   // Unset: every key is written anywhere.
   std::function<size_t(absl::string_view key)> append_run_length;
+  // For keys a fold scans by a prefix that names one stream's rows (an
+  // agenda's tasks of a lead): how many first bytes form that prefix, or 0
+  // for keys no such scan reads. The keyspace's table files then filter
+  // those prefixes as well as whole keys, and a scan of one prefix skips the
+  // files that hold none of its keys rather than search each: a rebuild's
+  // shadow piles up over a hundred files before they are compacted.
+  std::function<size_t(absl::string_view key)> scan_prefix_length;
   std::function<std::unique_ptr<Projection>()> make;
 };
 

@@ -134,33 +134,49 @@ size_t MemtableBytes(const ProjectionDbOptions& options,
   return it == options.memtable_bytes.end() ? 0 : it->second;
 }
 
-// Names the run of keys a memtable write starts its search from (see
-// ProjectionSpec::append_run_length). Only memtables use it, never tables,
-// so nothing stored depends on it.
-class AppendRunTransform final : public rocksdb::SliceTransform {
+// The first `length(key)` bytes of a key, for keys where that is not 0.
+// - "leadledger.AppendRun" names the run of keys a memtable write starts its
+//   search from (ProjectionSpec::append_run_length). Only memtables use it,
+//   never tables, so nothing stored depends on it.
+// - "leadledger.ScanPrefix" names the prefix a fold scans
+//   (ProjectionSpec::scan_prefix_length). Table files record the name with
+//   the prefixes their filters hold; a file written under another name (or
+//   none) is searched, never skipped.
+class KeyPrefixTransform final : public rocksdb::SliceTransform {
  public:
-  explicit AppendRunTransform(
-      std::function<size_t(absl::string_view)> run_length)
-      : run_length_(std::move(run_length)) {}
+  KeyPrefixTransform(const char* name,
+                     std::function<size_t(absl::string_view)> length)
+      : name_(name), length_(std::move(length)) {}
 
-  const char* Name() const override { return "leadledger.AppendRun"; }
+  const char* Name() const override { return name_; }
 
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), RunLength(key));
+    return rocksdb::Slice(key.data(), Length(key));
   }
 
   bool InDomain(const rocksdb::Slice& key) const override {
-    return RunLength(key) > 0;
+    return Length(key) > 0;
   }
 
  private:
-  size_t RunLength(const rocksdb::Slice& key) const {
-    return std::min(run_length_(absl::string_view(key.data(), key.size())),
+  size_t Length(const rocksdb::Slice& key) const {
+    return std::min(length_(absl::string_view(key.data(), key.size())),
                     key.size());
   }
 
-  std::function<size_t(absl::string_view)> run_length_;
+  const char* const name_;
+  std::function<size_t(absl::string_view)> length_;
 };
+
+// The prefixes the table files of `projection`'s keyspaces filter, or
+// nullptr.
+std::shared_ptr<const rocksdb::SliceTransform> ScanPrefixes(
+    const ProjectionDbOptions& options, absl::string_view projection) {
+  auto it = options.scan_prefix_lengths.find(projection);
+  if (it == options.scan_prefix_lengths.end()) return nullptr;
+  return std::make_shared<KeyPrefixTransform>("leadledger.ScanPrefix",
+                                              it->second);
+}
 
 // The options of `projection`'s keyspaces.
 rocksdb::ColumnFamilyOptions ProjectionKeyspaceOptions(
@@ -171,8 +187,10 @@ rocksdb::ColumnFamilyOptions ProjectionKeyspaceOptions(
   if (auto it = options.append_run_lengths.find(projection);
       it != options.append_run_lengths.end()) {
     keyspace.memtable_insert_with_hint_prefix_extractor =
-        std::make_shared<AppendRunTransform>(it->second);
+        std::make_shared<KeyPrefixTransform>("leadledger.AppendRun",
+                                             it->second);
   }
+  keyspace.prefix_extractor = ScanPrefixes(options, projection);
   return keyspace;
 }
 
@@ -277,13 +295,22 @@ absl::StatusOr<std::optional<std::string>> ReadCommitted(
   return value;
 }
 
-// Visits the committed entries of `handle` under `prefix`.
+// Visits the committed entries of `keyspace` under `prefix`.
 absl::Status ScanCommitted(
-    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* handle,
-    absl::string_view prefix,
+    rocksdb::DB& db, const Keyspace& keyspace, absl::string_view prefix,
     const std::function<bool(absl::string_view, absl::string_view)>& visit) {
+  rocksdb::ReadOptions options;
+  const rocksdb::SliceTransform* filtered = keyspace.scan_prefixes().get();
+  if (filtered != nullptr && filtered->InDomain(ToSlice(prefix)) &&
+      filtered->Transform(ToSlice(prefix)).size() == prefix.size()) {
+    // Files whose filter lacks the prefix are skipped.
+    options.prefix_same_as_start = true;
+  } else {
+    // Any other scan reads every file, whatever it seeks to.
+    options.total_order_seek = true;
+  }
   std::unique_ptr<rocksdb::Iterator> it(
-      db.NewIterator(rocksdb::ReadOptions(), handle));
+      db.NewIterator(options, keyspace.handle()));
   return ScanPrefixOf(*it, prefix, visit);
 }
 
@@ -333,7 +360,7 @@ class RocksRowBatch final : public RowBatch {
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override {
-    return ScanCommitted(*db_, keyspace_.handle(), prefix, visit);
+    return ScanCommitted(*db_, keyspace_, prefix, visit);
   }
 
  private:
@@ -352,12 +379,13 @@ class BulkRowBatch final : public RowBatch {
     bool erase;
   };
 
-  BulkRowBatch(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* handle)
-      : db_(db), handle_(handle) {}
+  // `keyspace` must outlive the batch.
+  BulkRowBatch(rocksdb::DB* db, const Keyspace& keyspace)
+      : db_(db), keyspace_(keyspace) {}
 
   absl::StatusOr<std::optional<std::string>> Get(
       absl::string_view key) override {
-    return ReadCommitted(*db_, handle_, key);
+    return ReadCommitted(*db_, keyspace_.handle(), key);
   }
 
   void Put(absl::string_view key, absl::string_view value) override {
@@ -389,10 +417,10 @@ class BulkRowBatch final : public RowBatch {
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
       override {
-    return ScanCommitted(*db_, handle_, prefix, visit);
+    return ScanCommitted(*db_, keyspace_, prefix, visit);
   }
 
-  rocksdb::ColumnFamilyHandle* handle() const { return handle_; }
+  const Keyspace& keyspace() const { return keyspace_; }
 
   // Calls `visit` with every write in key order, each key once with its
   // last write, until it fails; then forgets them.
@@ -432,7 +460,7 @@ class BulkRowBatch final : public RowBatch {
 
  private:
   rocksdb::DB* db_;
-  rocksdb::ColumnFamilyHandle* handle_;
+  const Keyspace& keyspace_;
   std::vector<Write> writes_;
 };
 
@@ -509,7 +537,7 @@ class RocksCommit final : public ProjectionCommit {
         bulk_rows_.try_emplace(std::make_pair(keyspace.get(), shard), nullptr);
     if (inserted) {
       Keep(keyspace);
-      it->second = std::make_unique<BulkRowBatch>(db_, keyspace->handle());
+      it->second = std::make_unique<BulkRowBatch>(db_, *keyspace);
       bulk_.push_back(it->second.get());
     }
     return *it->second;
@@ -585,6 +613,8 @@ class RocksReader final : public ProjectionReader {
       override {
     rocksdb::ReadOptions options;
     options.snapshot = snapshot_;
+    // A range may span many prefixes a keyspace filters: no file is skipped.
+    options.total_order_seek = true;
     rocksdb::Slice lower_bound = ToSlice(lower);
     rocksdb::Slice upper_bound = ToSlice(upper);
     options.iterate_lower_bound = &lower_bound;
@@ -735,6 +765,9 @@ ProjectionDbOptions ProjectionDbOptionsFor(
     if (spec.append_run_length) {
       options.append_run_lengths[spec.name] = spec.append_run_length;
     }
+    if (spec.scan_prefix_length) {
+      options.scan_prefix_lengths[spec.name] = spec.scan_prefix_length;
+    }
   }
   return options;
 }
@@ -865,9 +898,12 @@ KeyspaceRef ProjectionDb::MakeKeyspace(rocksdb::ColumnFamilyHandle* handle,
       it != options_.cached_rows.end() && options_.row_cache_bytes > 0) {
     cached_prefixes = it->second;
   }
-  return std::shared_ptr<const Keyspace>(new Keyspace(
-      db_.get(), handle, std::move(projection), std::move(id), version,
-      std::move(cached_prefixes), options_.row_cache_bytes));
+  std::shared_ptr<const rocksdb::SliceTransform> scan_prefixes =
+      ScanPrefixes(options_, projection);
+  return std::shared_ptr<const Keyspace>(
+      new Keyspace(db_.get(), handle, std::move(projection), std::move(id),
+                   version, std::move(cached_prefixes),
+                   options_.row_cache_bytes, std::move(scan_prefixes)));
 }
 
 ProjectionDb::~ProjectionDb() {
@@ -1057,8 +1093,12 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
                                  next_bulk_file_.fetch_add(1), ".sst"));
   }
   auto write_file = [&](size_t i) {
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options,
-                                  written[i]->handle());
+    const Keyspace& keyspace = written[i]->keyspace();
+    rocksdb::Options file_options = options;
+    // Filters hold the prefixes the keyspace's scans skip files by.
+    file_options.prefix_extractor = keyspace.scan_prefixes();
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), file_options,
+                                  keyspace.handle());
     absl::Status status =
         FromRocks(writer.Open(files[i]), "projection commit: table file");
     if (status.ok()) {
@@ -1090,12 +1130,12 @@ absl::Status ProjectionDb::Write(ProjectionCommit& commit) {
   for (size_t i = 0; i < written.size() && status.ok(); ++i) {
     status = results[i];
     auto same_keyspace = [&](const rocksdb::IngestExternalFileArg& arg) {
-      return arg.column_family == written[i]->handle();
+      return arg.column_family == written[i]->keyspace().handle();
     };
     auto arg = std::find_if(args.begin(), args.end(), same_keyspace);
     if (arg == args.end()) {
       arg = args.emplace(args.end());
-      arg->column_family = written[i]->handle();
+      arg->column_family = written[i]->keyspace().handle();
       arg->options.move_files = true;
       arg->options.write_global_seqno = false;
     }

@@ -53,6 +53,7 @@ namespace rocksdb {
 class Cache;
 class ColumnFamilyHandle;
 class DB;
+class SliceTransform;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -78,12 +79,18 @@ class Keyspace {
   RowCache* row_cache() const { return row_cache_.get(); }
   // Whether `key` is one of the rows row_cache() keeps.
   bool Cached(absl::string_view key) const;
+  // The prefixes its table files filter (ProjectionSpec::scan_prefix_length);
+  // nullptr when they filter whole keys only.
+  const std::shared_ptr<const rocksdb::SliceTransform>& scan_prefixes() const {
+    return scan_prefixes_;
+  }
 
  private:
   friend class ProjectionDb;
   Keyspace(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* handle,
            std::string projection, std::string id, int version,
-           std::vector<std::string> cached_prefixes, size_t row_cache_bytes)
+           std::vector<std::string> cached_prefixes, size_t row_cache_bytes,
+           std::shared_ptr<const rocksdb::SliceTransform> scan_prefixes)
       : db_(db),
         handle_(handle),
         projection_(std::move(projection)),
@@ -92,7 +99,8 @@ class Keyspace {
         cached_prefixes_(std::move(cached_prefixes)),
         row_cache_(cached_prefixes_.empty()
                        ? nullptr
-                       : std::make_unique<RowCache>(row_cache_bytes)) {}
+                       : std::make_unique<RowCache>(row_cache_bytes)),
+        scan_prefixes_(std::move(scan_prefixes)) {}
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* handle_;
@@ -101,6 +109,7 @@ class Keyspace {
   int version_;
   const std::vector<std::string> cached_prefixes_;
   const std::unique_ptr<RowCache> row_cache_;
+  const std::shared_ptr<const rocksdb::SliceTransform> scan_prefixes_;
   // Whether its automatic compaction is off (a shadow being filled).
   mutable std::atomic<bool> compaction_deferred_{false};
 };
@@ -198,10 +207,13 @@ struct ProjectionDbOptions {
   // By projection, its ProjectionSpec::append_run_length where it has one.
   std::map<std::string, std::function<size_t(absl::string_view)>, std::less<>>
       append_run_lengths;
+  // By projection, its ProjectionSpec::scan_prefix_length where it has one.
+  std::map<std::string, std::function<size_t(absl::string_view)>, std::less<>>
+      scan_prefix_lengths;
 };
 
 // The options that `specs` ask for (ProjectionSpec::cached_rows,
-// memtable_bytes and append_run_length).
+// memtable_bytes, append_run_length and scan_prefix_length).
 ProjectionDbOptions ProjectionDbOptionsFor(
     const std::vector<ProjectionSpec>& specs);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -346,6 +348,147 @@ TEST(ProjectionDbTest, DeletionsOfRowsWrittenOnceMeetTheirWritesInFlushes) {
   // entries of this size) wait for a flush on a busy machine; plain
   // deletions would leave one marker per entry, and more.
   EXPECT_LT(stepped_over, kEntries / 2);
+}
+
+// An agenda's keys: "t/<lead>\0<task>" for a lead's tasks, scanned by
+// "t/<lead>\0"; others are index entries.
+size_t LeadTasksPrefixLength(absl::string_view key) {
+  if (!absl::StartsWith(key, "t/")) return 0;
+  const size_t end = key.find('\0');
+  return end == absl::string_view::npos ? 0 : end + 1;
+}
+
+std::string TasksOf(int lead) {
+  return absl::StrCat("t/lead-", lead, absl::string_view("\0", 1));
+}
+
+// A fold scans one lead's tasks ("t/<lead>\0"), in a shadow of a hundred
+// table files: the files' filters hold those prefixes, and the scan reads
+// only the files that have its prefix. Scans of other ranges read every file.
+TEST(ProjectionDbTest, ScansOfAFilteredPrefixReadOnlyTheFilesWithIt) {
+  testing::TempDir dir;
+  auto db = ProjectionDb::Open(
+      dir.Sub("projections"),
+      {.scan_prefix_lengths = {{"q", LeadTasksPrefixLength}}});
+  ASSERT_THAT(db.status(), IsOk());
+  // A shadow: its files wait for CompactShadow, one per bulk commit.
+  auto shadow = (*db)->CreateShadow("q", 1);
+  ASSERT_THAT(shadow.status(), IsOk());
+  constexpr int kLeads = 24;
+  for (int lead = 0; lead < kLeads; ++lead) {
+    std::unique_ptr<ProjectionCommit> commit =
+        (*db)->NewCommit(CommitMode::kBulk);
+    RowBatch& rows = commit->Rows(*shadow);
+    rows.Put(absl::StrCat(TasksOf(lead), "call"), "1");
+    rows.Put(absl::StrCat(TasksOf(lead), "mail"), "2");
+    // Index entries on both sides: each file spans the tasks of every lead,
+    // as a bulk commit's file does.
+    rows.Put(absl::StrFormat("o/%02d", lead), "");
+    rows.Put(absl::StrFormat("u/%02d", lead), "");
+    ASSERT_THAT((*db)->Write(*commit), IsOk());
+  }
+  ASSERT_EQ((*db)->Stats(**shadow).table_files, kLeads);
+
+  // Keys seen, and data blocks read (from the cache or the files).
+  struct Scanned {
+    std::vector<std::string> keys;
+    uint64_t blocks = 0;
+  };
+  auto measure =
+      [](const std::function<absl::Status(
+             const std::function<bool(absl::string_view, absl::string_view)>&)>&
+             scan) {
+        Scanned scanned;
+        rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+        rocksdb::get_perf_context()->Reset();
+        EXPECT_THAT(scan([&](absl::string_view key, absl::string_view) {
+                      scanned.keys.emplace_back(key);
+                      return true;
+                    }),
+                    IsOk());
+        scanned.blocks = rocksdb::get_perf_context()->block_cache_hit_count +
+                         rocksdb::get_perf_context()->block_read_count;
+        rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+        return scanned;
+      };
+  const std::string lead7 = TasksOf(7);
+  for (CommitMode mode : {CommitMode::kBulk, CommitMode::kNormal}) {
+    SCOPED_TRACE(mode == CommitMode::kBulk ? "bulk" : "normal");
+    std::unique_ptr<ProjectionCommit> commit = (*db)->NewCommit(mode);
+    RowBatch& rows = commit->UnindexedRows(*shadow);
+    Scanned filtered = measure(
+        [&](const auto& visit) { return rows.ScanPrefix(lead7, visit); });
+    EXPECT_THAT(filtered.keys, ElementsAre(absl::StrCat(lead7, "call"),
+                                           absl::StrCat(lead7, "mail")));
+    // The same keys, by a prefix no filter holds: every file is read.
+    Scanned unfiltered = measure(
+        [&](const auto& visit) { return rows.ScanPrefix("t/lead-7", visit); });
+    EXPECT_THAT(unfiltered.keys, ElementsAre(absl::StrCat(lead7, "call"),
+                                             absl::StrCat(lead7, "mail")));
+    EXPECT_GE(unfiltered.blocks, static_cast<uint64_t>(kLeads));
+    EXPECT_LE(filtered.blocks * 4, unfiltered.blocks);
+    Scanned all_tasks = measure(
+        [&](const auto& visit) { return rows.ScanPrefix("t/", visit); });
+    EXPECT_EQ(all_tasks.keys.size(), 2u * kLeads);
+  }
+  // A query's range that starts at a filtered prefix and runs past it.
+  std::unique_ptr<ProjectionReader> reader = (*db)->NewReader();
+  Scanned range = measure([&](const auto& visit) {
+    return reader->Scan(**shadow, lead7, "t/lead-9\xff", ScanOrder::kAscending,
+                        visit);
+  });
+  EXPECT_THAT(range.keys, ElementsAre(absl::StrCat(lead7, "call"),
+                                      absl::StrCat(lead7, "mail"),
+                                      absl::StrCat(TasksOf(8), "call"),
+                                      absl::StrCat(TasksOf(8), "mail"),
+                                      absl::StrCat(TasksOf(9), "call"),
+                                      absl::StrCat(TasksOf(9), "mail")));
+}
+
+// Files written before a keyspace's prefixes were filtered (a server
+// upgraded in place) hold no prefixes: scans search them, never skip them.
+TEST(ProjectionDbTest, FilesWrittenBeforePrefixesWereFilteredAreSearched) {
+  testing::TempDir dir;
+  auto bulk_write = [](ProjectionDb& db, const KeyspaceRef& keyspace,
+                       int lead) {
+    std::unique_ptr<ProjectionCommit> commit = db.NewCommit(CommitMode::kBulk);
+    RowBatch& rows = commit->Rows(keyspace);
+    rows.Put(absl::StrCat(TasksOf(lead), "call"), "1");
+    rows.Put(absl::StrFormat("o/%02d", lead), "");
+    rows.Put(absl::StrFormat("u/%02d", lead), "");
+    EXPECT_THAT(db.Write(*commit), IsOk());
+  };
+  constexpr int kLeadsBefore = 3;
+  {
+    auto db = ProjectionDb::Open(dir.Sub("projections"));
+    ASSERT_THAT(db.status(), IsOk());
+    auto live = (*db)->CreateLive("q", 1);
+    ASSERT_THAT(live.status(), IsOk());
+    for (int lead = 0; lead < kLeadsBefore; ++lead) {
+      bulk_write(**db, *live, lead);
+    }
+  }
+  auto db = ProjectionDb::Open(
+      dir.Sub("projections"),
+      {.scan_prefix_lengths = {{"q", LeadTasksPrefixLength}}});
+  ASSERT_THAT(db.status(), IsOk());
+  KeyspaceRef live = (*db)->Live("q");
+  ASSERT_NE(live, nullptr);
+  ASSERT_NE(live->scan_prefixes(), nullptr);
+  bulk_write(**db, live, kLeadsBefore);
+  std::unique_ptr<ProjectionCommit> commit = (*db)->NewCommit();
+  for (int lead = 0; lead <= kLeadsBefore; ++lead) {
+    std::vector<std::string> keys;
+    ASSERT_THAT(commit->UnindexedRows(live).ScanPrefix(
+                    TasksOf(lead),
+                    [&](absl::string_view key, absl::string_view) {
+                      keys.emplace_back(key);
+                      return true;
+                    }),
+                IsOk());
+    EXPECT_THAT(keys, ElementsAre(absl::StrCat(TasksOf(lead), "call")))
+        << "lead " << lead;
+  }
 }
 
 // Levels sized from the last one up: a small keyspace's level 0 compacts
