@@ -13,8 +13,11 @@ absl::StatusOr<std::optional<std::string>> OverlayRows::Get(
 }
 
 void OverlayRows::Put(absl::string_view key, absl::string_view value) {
-  writes_.insert_or_assign(std::string(key),
-                           Write{.value = std::string(value)});
+  auto [it, inserted] = writes_.try_emplace(key);
+  const bool after_deletion =
+      !inserted && (it->second.after_deletion || !it->second.value.has_value());
+  it->second =
+      Write{.value = std::string(value), .after_deletion = after_deletion};
 }
 
 void OverlayRows::Delete(absl::string_view key) {
@@ -22,6 +25,15 @@ void OverlayRows::Delete(absl::string_view key) {
 }
 
 void OverlayRows::DeleteWrittenOnce(absl::string_view key) {
+  auto it = writes_.find(key);
+  if (it != writes_.end() && it->second.value.has_value() &&
+      !it->second.after_deletion) {
+    // The one put since the key was last deleted is this one: the store
+    // holds no value, and the pair goes without a trace (a task closed in
+    // the commit that scheduled it leaves no deletion markers).
+    writes_.erase(it);
+    return;
+  }
   writes_.insert_or_assign(std::string(key), Write{.written_once = true});
 }
 

@@ -46,6 +46,8 @@ class OverlayRows final : public RowBatch {
     std::optional<std::string> value;
     // A deletion by DeleteWrittenOnce.
     bool written_once = false;
+    // A put over a deletion of the key written here before it.
+    bool after_deletion = false;
   };
   absl::btree_map<std::string, Write, std::less<>> writes_;
 };

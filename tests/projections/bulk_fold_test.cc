@@ -199,7 +199,8 @@ TEST(SortedWritesTest, WritesApplyInKeyOrderAndTheLastWriteWins) {
   EXPECT_EQ(rows.log, "a=y b=3 c=2 d=4 -e ");
 }
 
-// A RowBatch over a map, standing for the store.
+// A RowBatch over a map, standing for the store; `log` lists the writes it
+// was handed.
 class MapRows final : public RowBatch {
  public:
   absl::StatusOr<std::optional<std::string>> Get(
@@ -209,9 +210,17 @@ class MapRows final : public RowBatch {
     return it->second;
   }
   void Put(absl::string_view key, absl::string_view value) override {
+    absl::StrAppend(&log, key, "=", value, " ");
     rows[std::string(key)] = std::string(value);
   }
-  void Delete(absl::string_view key) override { rows.erase(std::string(key)); }
+  void Delete(absl::string_view key) override {
+    absl::StrAppend(&log, "-", key, " ");
+    rows.erase(std::string(key));
+  }
+  void DeleteWrittenOnce(absl::string_view key) override {
+    absl::StrAppend(&log, "-once ", key, " ");
+    rows.erase(std::string(key));
+  }
   absl::Status ScanPrefix(
       absl::string_view prefix,
       const std::function<bool(absl::string_view, absl::string_view)>& visit)
@@ -224,6 +233,7 @@ class MapRows final : public RowBatch {
   }
 
   std::map<std::string, std::string> rows;
+  std::string log;
 };
 
 TEST(OverlayRowsTest, ReadsSeeTheOverlayOverTheStoreUntilApplied) {
@@ -253,6 +263,49 @@ TEST(OverlayRowsTest, ReadsSeeTheOverlayOverTheStoreUntilApplied) {
       stored.rows,
       (std::map<std::string, std::string>{
           {"a/1", "new"}, {"a/2", "kept"}, {"a/3", "added"}, {"b", "x"}}));
+}
+
+// A task scheduled and closed in one commit: its index entry, written once
+// and deleted once, never reaches the store, not even as a deletion.
+TEST(OverlayRowsTest, AKeyPutAndDeletedOnceInTheOverlayLeavesNoWrite) {
+  MapRows stored;
+  OverlayRows overlay;
+  overlay.Attach(stored);
+  overlay.Put("o/1", "");
+  overlay.Put("o/2", "");
+  overlay.DeleteWrittenOnce("o/1");
+  EXPECT_EQ(*overlay.Get("o/1"), std::nullopt);
+  overlay.Apply();
+  EXPECT_EQ(stored.log, "o/2= ");
+}
+
+TEST(OverlayRowsTest, AStoredKeyDeletedOnceIsDeletedOnceInTheStore) {
+  MapRows stored;
+  stored.rows = {{"o/1", ""}};
+  OverlayRows overlay;
+  overlay.Attach(stored);
+  overlay.DeleteWrittenOnce("o/1");
+  EXPECT_EQ(*overlay.Get("o/1"), std::nullopt);
+  overlay.Apply();
+  EXPECT_EQ(stored.log, "-once o/1 ");
+  EXPECT_TRUE(stored.rows.empty());
+}
+
+// Deleted here, put again (twice), then deleted once: the value the store
+// held before must still go.
+TEST(OverlayRowsTest, ADeletionOncePastADeletionInTheOverlayReachesTheStore) {
+  MapRows stored;
+  stored.rows = {{"o/1", "old"}};
+  OverlayRows overlay;
+  overlay.Attach(stored);
+  overlay.Delete("o/1");
+  overlay.Put("o/1", "new");
+  overlay.Put("o/1", "newer");
+  overlay.DeleteWrittenOnce("o/1");
+  EXPECT_EQ(*overlay.Get("o/1"), std::nullopt);
+  overlay.Apply();
+  EXPECT_EQ(stored.log, "-once o/1 ");
+  EXPECT_TRUE(stored.rows.empty());
 }
 
 }  // namespace
