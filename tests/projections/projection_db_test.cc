@@ -362,7 +362,7 @@ std::string TasksOf(int lead) {
   return absl::StrCat("t/lead-", lead, absl::string_view("\0", 1));
 }
 
-// A fold scans one lead's tasks ("t/<lead>\0"), in a shadow of a hundred
+// A fold scans one lead's tasks ("t/<lead>\0") in a shadow of many
 // table files: the files' filters hold those prefixes, and the scan reads
 // only the files that have its prefix. Scans of other ranges read every file.
 TEST(ProjectionDbTest, ScansOfAFilteredPrefixReadOnlyTheFilesWithIt) {
